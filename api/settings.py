@@ -1,0 +1,22 @@
+"""Configuration from the environment."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEALGRAPH_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="A postgresql:// URL; unset, the CLI runs an embedded PostgreSQL.",
+        pattern=r"^postgres(ql)?://",
+    )
+    data_dir: Path = Field(
+        default=Path(".dealgraph"), description="Where the embedded PostgreSQL keeps its data."
+    )
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)

@@ -1,0 +1,136 @@
+"""Keyset pagination shared by every list, in GraphQL and REST alike.
+
+A cursor carries the sort key and id of one row plus a fingerprint of the ordering
+and filter it was made under, so a cursor from another list is refused rather than
+silently giving a wrong page.
+"""
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import orjson
+
+from db.errors import BadInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    sort_key: str
+    id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    size: int
+    backward: bool
+    cursor: Keyset | None
+
+    @property
+    def fetch_limit(self) -> int:
+        # One row more than asked tells whether another page follows.
+        return self.size + 1
+
+    @property
+    def cursor_args(self) -> tuple[str | None, uuid.UUID | None]:
+        if self.cursor is None:
+            return None, None
+        return self.cursor.sort_key, self.cursor.id
+
+    def order_sql(self, *, descending: bool) -> tuple[str, str]:
+        """SQL direction and keyset comparison for a list whose own order is as given."""
+        # A backward page walks the list the other way, then build_page reverses it.
+        if descending != self.backward:
+            return "desc", "<"
+        return "asc", ">"
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def _fingerprint(scope: str) -> str:
+    return hashlib.sha256(scope.encode()).hexdigest()[:12]
+
+
+def encode_cursor(scope: str, keyset: Keyset) -> str:
+    raw = orjson.dumps([_fingerprint(scope), keyset.sort_key, keyset.id.hex])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(scope: str, cursor: str, *, field: str) -> Keyset:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        fingerprint, sort_key, id_hex = orjson.loads(raw)
+        keyset = Keyset(str(sort_key), uuid.UUID(hex=id_hex))
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise BadInput(f"{field}: {cursor!r} is not a valid cursor", field=field) from None
+    if fingerprint != _fingerprint(scope):
+        raise BadInput(
+            f"{field}: this cursor was made for another ordering or filter; "
+            "start again without it",
+            field=field,
+        )
+    return keyset
+
+
+def page_request(
+    scope: str,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> PageRequest:
+    """Check Relay-style arguments and turn them into one direction and size."""
+    if first is not None and last is not None:
+        raise BadInput("pass either first or last, not both", field="last")
+    if after is not None and before is not None:
+        raise BadInput("pass either after or before, not both", field="before")
+    if last is not None and after is not None:
+        raise BadInput("last goes with before, not after", field="after")
+    if first is not None and before is not None:
+        raise BadInput("first goes with after, not before", field="before")
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+            raise BadInput(
+                f"{name} must be between 0 and {MAX_PAGE_SIZE}, got {value}", field=name
+            )
+    backward = last is not None or before is not None
+    requested = last if backward else first
+    size = DEFAULT_PAGE_SIZE if requested is None else requested
+    cursor_text, cursor_field = (before, "before") if backward else (after, "after")
+    cursor = None if cursor_text is None else decode_cursor(scope, cursor_text, field=cursor_field)
+    return PageRequest(size=size, backward=backward, cursor=cursor)
+
+
+def build_page(
+    scope: str,
+    request: PageRequest,
+    rows: list[tuple[T, Keyset]],
+) -> Page[T]:
+    """Trim the extra row and restore forward order for a backward page."""
+    more = len(rows) > request.size
+    rows = rows[: request.size]
+    if request.backward:
+        rows.reverse()
+    items = [item for item, _ in rows]
+    cursors = [encode_cursor(scope, keyset) for _, keyset in rows]
+    came_from_cursor = request.cursor is not None
+    return Page(
+        items=items,
+        cursors=cursors,
+        has_next=came_from_cursor if request.backward else more,
+        has_previous=more if request.backward else came_from_cursor,
+    )

@@ -1,0 +1,144 @@
+"""Rounds: lookups by id, and the filtered, keyset-paginated list."""
+
+import datetime
+import hashlib
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+import orjson
+
+from db.batch import one_per_key
+from db.pagination import Keyset, Page, PageRequest, build_page, page_request
+from db.rows import Round
+from db.types import Executor
+
+ROUND_COLUMNS = """
+    r.id, r.company_id, r.round_type, r.reported_label, r.status, r.stage,
+    r.announced_on, r.announced_precision, r.closed_on,
+    r.expected_close_on, r.expected_close_precision,
+    r.amount, r.target_amount, r.pre_money_valuation, r.post_money_valuation
+"""
+
+OrderField = Literal["ANNOUNCED_ON", "AMOUNT_USD"]
+Direction = Literal["ASC", "DESC"]
+
+
+@dataclass(frozen=True, slots=True)
+class _SortKey:
+    expression: str
+    sql_type: str
+
+
+# Undated rounds and undisclosed amounts sort last in either direction: the
+# sentinel stands in for null so that the keyset comparison stays a plain row compare.
+_SORT_KEYS: dict[tuple[OrderField, Direction], _SortKey] = {
+    ("ANNOUNCED_ON", "ASC"): _SortKey("coalesce(r.announced_on, 'infinity'::date)", "date"),
+    ("ANNOUNCED_ON", "DESC"): _SortKey("coalesce(r.announced_on, '-infinity'::date)", "date"),
+    ("AMOUNT_USD", "ASC"): _SortKey("coalesce(r.amount_usd, 'Infinity'::numeric)", "numeric"),
+    ("AMOUNT_USD", "DESC"): _SortKey("coalesce(r.amount_usd, '-Infinity'::numeric)", "numeric"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RoundFilter:
+    statuses: list[str] | None = None
+    stages: list[str] | None = None
+    round_types: list[str] | None = None
+    company_id: uuid.UUID | None = None
+    investor_id: uuid.UUID | None = None
+    announced_from: datetime.date | None = None
+    announced_to: datetime.date | None = None
+    min_amount_usd: Decimal | None = None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(orjson.dumps(self, default=str)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RoundOrder:
+    field: OrderField = "ANNOUNCED_ON"
+    direction: Direction = "DESC"
+
+
+# $1..$8 are the filter; every list and count of rounds shares it.
+_FILTER = """
+    ($1::deal_status[] is null or r.status = any($1))
+    and ($2::deal_stage[] is null or r.stage = any($2))
+    and ($3::round_type[] is null or r.round_type = any($3))
+    and ($4::uuid is null or r.company_id = $4)
+    and ($5::uuid is null or exists (
+        select 1 from participations p
+        where p.round_id = r.id
+          and (p.investor_organization_id = $5 or p.investor_person_id = $5)))
+    and ($6::date is null or r.announced_on >= $6)
+    and ($7::date is null or r.announced_on <= $7)
+    and ($8::numeric is null or r.amount_usd >= $8)
+"""
+
+
+def _filter_args(f: RoundFilter) -> tuple[object, ...]:
+    return (
+        f.statuses,
+        f.stages,
+        f.round_types,
+        f.company_id,
+        f.investor_id,
+        f.announced_from,
+        f.announced_to,
+        f.min_amount_usd,
+    )
+
+
+def rounds_scope(f: RoundFilter, order: RoundOrder) -> str:
+    return f"rounds:{order.field}:{order.direction}:{f.fingerprint()}"
+
+
+def rounds_page_request(
+    f: RoundFilter,
+    order: RoundOrder,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> PageRequest:
+    return page_request(rounds_scope(f, order), first=first, after=after, last=last, before=before)
+
+
+async def list_rounds(
+    db: Executor, *, filter: RoundFilter, order: RoundOrder, page: PageRequest
+) -> Page[Round]:
+    key = _SORT_KEYS[(order.field, order.direction)]
+    direction, comparison = page.order_sql(descending=order.direction == "DESC")
+    # Only constants from _SORT_KEYS and the two words above are spliced in.
+    sql = f"""
+        select {ROUND_COLUMNS}, {key.expression}::text as sort_key
+        from rounds r
+        where {_FILTER}
+          and ($9::text is null
+               or ({key.expression}, r.id) {comparison} ($9::{key.sql_type}, $10::uuid))
+        order by {key.expression} {direction}, r.id {direction}
+        limit $11
+    """  # noqa: S608
+    records = await db.fetch(sql, *_filter_args(filter), *page.cursor_args, page.fetch_limit)
+    rows = [(Round.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
+    return build_page(rounds_scope(filter, order), page, rows)
+
+
+async def count_rounds(db: Executor, *, filter: RoundFilter) -> int:
+    count = await db.fetchval(
+        f"select count(*) from rounds r where {_FILTER}",  # noqa: S608
+        *_filter_args(filter),
+    )
+    return int(count)
+
+
+async def list_rounds_by_ids(db: Executor, ids: list[uuid.UUID]) -> list[Round | None]:
+    """The rounds with these ids, in the order asked, None where there is none."""
+    records = await db.fetch(
+        f"select {ROUND_COLUMNS} from rounds r where r.id = any($1::uuid[])",  # noqa: S608
+        ids,
+    )
+    return one_per_key(ids, ((r["id"], Round.from_record(r)) for r in records))

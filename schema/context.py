@@ -1,0 +1,69 @@
+"""The per-request context: the pool and a fresh set of DataLoaders."""
+
+import uuid
+from dataclasses import dataclass, field
+from functools import partial
+
+from strawberry.dataloader import DataLoader
+
+from db import rows
+from db.organizations import list_organizations_by_ids, list_organizations_by_slugs
+from db.participations import list_participations_by_ids, list_participations_by_rounds
+from db.people import list_people_by_ids
+from db.provenance import (
+    list_claims_by_ids,
+    list_claims_by_rounds,
+    list_negotiators_by_rounds,
+    list_sources_by_ids,
+    list_status_events_by_rounds,
+)
+from db.rounds import list_rounds_by_ids
+from db.types import Pool
+
+
+class Loaders:
+    """One DataLoader per relation, named <thing>_by_<key>; made anew for each request."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.organization_by_id: DataLoader[uuid.UUID, rows.Organization | None] = DataLoader(
+            partial(list_organizations_by_ids, pool)
+        )
+        self.organization_by_slug: DataLoader[str, rows.Organization | None] = DataLoader(
+            partial(list_organizations_by_slugs, pool)
+        )
+        self.person_by_id: DataLoader[uuid.UUID, rows.Person | None] = DataLoader(
+            partial(list_people_by_ids, pool)
+        )
+        self.round_by_id: DataLoader[uuid.UUID, rows.Round | None] = DataLoader(
+            partial(list_rounds_by_ids, pool)
+        )
+        self.source_by_id: DataLoader[uuid.UUID, rows.Source | None] = DataLoader(
+            partial(list_sources_by_ids, pool)
+        )
+        self.participation_by_id: DataLoader[uuid.UUID, rows.Participation | None] = DataLoader(
+            partial(list_participations_by_ids, pool)
+        )
+        self.participations_by_round: DataLoader[uuid.UUID, list[rows.Participation]] = (
+            DataLoader(partial(list_participations_by_rounds, pool))
+        )
+        self.claim_by_id: DataLoader[uuid.UUID, rows.Claim | None] = DataLoader(
+            partial(list_claims_by_ids, pool)
+        )
+        self.claims_by_round: DataLoader[uuid.UUID, list[rows.Claim]] = DataLoader(
+            partial(list_claims_by_rounds, pool)
+        )
+        self.negotiators_by_round: DataLoader[uuid.UUID, list[rows.Negotiator]] = DataLoader(
+            partial(list_negotiators_by_rounds, pool)
+        )
+        self.status_events_by_round: DataLoader[uuid.UUID, list[rows.StatusEvent]] = DataLoader(
+            partial(list_status_events_by_rounds, pool)
+        )
+
+
+@dataclass
+class Context:
+    pool: Pool
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.pool)

@@ -1,0 +1,89 @@
+"""Filter and order inputs, and their translation into db filters."""
+
+import datetime
+import decimal
+import uuid
+
+import strawberry
+
+from db.errors import BadInput, NotFound
+from db.ids import Kind
+from db.rounds import RoundFilter as DbRoundFilter
+from db.rounds import RoundOrder as DbRoundOrder
+from schema.context import Context
+from schema.enums import DealStage, DealStatus, OrderDirection, RoundOrderField, RoundType
+from schema.ids import any_id_argument, id_argument
+
+
+@strawberry.input
+class RoundFilter:
+    status: list[DealStatus] | None = None
+    stage: list[DealStage] | None = None
+    round_type: list[RoundType] | None = None
+    company_id: strawberry.ID | None = None
+    investor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An organization's or a person's id."
+    )
+    announced_from: datetime.date | None = None
+    announced_to: datetime.date | None = None
+    min_amount_usd: decimal.Decimal | None = None
+
+    async def to_db(self, context: Context) -> DbRoundFilter:
+        company_id = investor_id = None
+        if self.company_id is not None:
+            company_id = id_argument(Kind.ORGANIZATION, self.company_id, "filter.companyId")
+            if await context.loaders.organization_by_id.load(company_id) is None:
+                raise NotFound(
+                    f"filter.companyId: no organization has the id {self.company_id!r}",
+                    field="filter.companyId",
+                )
+        if self.investor_id is not None:
+            investor_id = await _investor_id(context, self.investor_id)
+        if (
+            self.announced_from is not None
+            and self.announced_to is not None
+            and self.announced_from > self.announced_to
+        ):
+            raise BadInput(
+                "filter.announcedFrom is after filter.announcedTo", field="filter.announcedFrom"
+            )
+
+        def names(values: list[DealStatus] | list[DealStage] | list[RoundType] | None) -> (
+            list[str] | None
+        ):
+            return None if values is None else [v.value for v in values]
+
+        return DbRoundFilter(
+            statuses=names(self.status),
+            stages=names(self.stage),
+            round_types=names(self.round_type),
+            company_id=company_id,
+            investor_id=investor_id,
+            announced_from=self.announced_from,
+            announced_to=self.announced_to,
+            min_amount_usd=self.min_amount_usd,
+        )
+
+
+@strawberry.input
+class RoundOrder:
+    field: RoundOrderField
+    direction: OrderDirection
+
+    def to_db(self) -> DbRoundOrder:
+        return DbRoundOrder(field=self.field.value, direction=self.direction.value)
+
+
+
+async def _investor_id(context: Context, public_id: str) -> uuid.UUID:
+    field = "filter.investorId"
+    kind, value = any_id_argument(public_id, field)
+    if kind is Kind.ORGANIZATION:
+        found = await context.loaders.organization_by_id.load(value) is not None
+    elif kind is Kind.PERSON:
+        found = await context.loaders.person_by_id.load(value) is not None
+    else:
+        raise BadInput(f"{field}: {public_id!r} is not an organization's or person's id", field=field)
+    if not found:
+        raise NotFound(f"{field}: no investor has the id {public_id!r}", field=field)
+    return value

@@ -1,0 +1,151 @@
+"""Organizations and people: who raises and who invests."""
+
+import uuid
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db import rows
+from db.ids import Kind, encode_id
+from db.participations import count_investments, investments_scope, list_investments
+from db.pagination import page_request
+from db.rounds import RoundFilter, RoundOrder, count_rounds, list_rounds, rounds_page_request
+from schema.connection import Connection
+from schema.context import Context
+from schema.enums import InvestorType
+from schema.money import FuzzyDate
+from schema.node import Investor, Node
+
+if TYPE_CHECKING:
+    from schema.round import Participation, Round
+
+RoundRef = Annotated["Round", strawberry.lazy("schema.round")]
+ParticipationRef = Annotated["Participation", strawberry.lazy("schema.round")]
+
+
+@strawberry.type
+class Organization(Node, Investor):
+    row: strawberry.Private[rows.Organization]
+    id: strawberry.ID
+    slug: str
+    name: str
+    aliases: list[str]
+    description: str | None
+    website: str | None
+    country_code: str | None = strawberry.field(description="ISO 3166-1 alpha-3.")
+    city: str | None
+    founded: FuzzyDate | None
+    categories: list[str]
+    investor_types: list[InvestorType]
+
+    @classmethod
+    def from_row(cls, row: rows.Organization) -> "Organization":
+        return cls(
+            row=row,
+            id=strawberry.ID(encode_id(Kind.ORGANIZATION, row.id)),
+            slug=row.slug,
+            name=row.name,
+            aliases=row.aliases,
+            description=row.description,
+            website=row.website,
+            country_code=row.country_code,
+            city=row.city,
+            founded=FuzzyDate.from_row(row.founded),
+            categories=row.categories,
+            investor_types=[InvestorType(t) for t in row.investor_types],
+        )
+
+    @strawberry.field(description="The rounds it raised, the latest announced first.")
+    async def rounds(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[RoundRef]:
+        from schema.round import Round
+
+        pool = info.context.pool
+        filter = RoundFilter(company_id=self.row.id)
+        order = RoundOrder()
+        page = await list_rounds(
+            pool,
+            filter=filter,
+            order=order,
+            page=rounds_page_request(filter, order, first=first, after=after, last=last,
+                                     before=before),
+        )
+        return Connection.from_page(page, Round.from_row, lambda: count_rounds(pool, filter=filter))
+
+    @strawberry.field(description="Its participations as an investor, the latest round first.")
+    async def investments(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ParticipationRef]:
+        return await investments_connection(info, self.row.id, first, after, last, before)
+
+
+async def investments_connection(
+    info: strawberry.Info[Context, None],
+    investor_id: uuid.UUID,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> "Connection[Participation]":
+    from schema.round import Participation
+
+    pool = info.context.pool
+    request = page_request(
+        investments_scope(investor_id), first=first, after=after, last=last, before=before
+    )
+    page = await list_investments(pool, investor_id=investor_id, page=request)
+    return Connection.from_page(
+        page, Participation.from_row, lambda: count_investments(pool, investor_id=investor_id)
+    )
+
+
+@strawberry.type
+class PersonRole:
+    row: strawberry.Private[rows.PersonRole]
+    title: str
+
+    @strawberry.field
+    async def organization(self, info: strawberry.Info[Context, None]) -> Organization:
+        org = await info.context.loaders.organization_by_id.load(self.row.organization_id)
+        assert org is not None  # a foreign key guarantees it
+        return Organization.from_row(org)
+
+
+@strawberry.type
+class Person(Node, Investor):
+    row: strawberry.Private[rows.Person]
+    id: strawberry.ID
+    slug: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: rows.Person) -> "Person":
+        return cls(
+            row=row, id=strawberry.ID(encode_id(Kind.PERSON, row.id)), slug=row.slug, name=row.name
+        )
+
+    @strawberry.field(description="Positions held at organizations.")
+    def roles(self) -> list[PersonRole]:
+        return [PersonRole(row=role, title=role.title) for role in self.row.roles]
+
+    @strawberry.field(description="Its participations as an investor, the latest round first.")
+    async def investments(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ParticipationRef]:
+        return await investments_connection(info, self.row.id, first, after, last, before)

@@ -1,0 +1,91 @@
+"""The root Query type."""
+
+import strawberry
+
+from db.errors import BadInput
+from db.ids import Kind
+from db.rounds import RoundOrder as DbRoundOrder
+from db.rounds import count_rounds, list_rounds, rounds_page_request
+from schema.connection import Connection
+from schema.context import Context
+from schema.ids import any_id_argument, id_argument
+from schema.filters import RoundFilter, RoundOrder
+from schema.node import Node
+from schema.organization import Organization, Person
+from schema.provenance import Claim, Source
+from schema.round import Participation, Round
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its id; null when none has that id.")
+    async def node(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Node | None:
+        kind, value = any_id_argument(id, "id")
+        loaders = info.context.loaders
+        match kind:
+            case Kind.ORGANIZATION:
+                org = await loaders.organization_by_id.load(value)
+                return None if org is None else Organization.from_row(org)
+            case Kind.PERSON:
+                person = await loaders.person_by_id.load(value)
+                return None if person is None else Person.from_row(person)
+            case Kind.ROUND:
+                found = await loaders.round_by_id.load(value)
+                return None if found is None else Round.from_row(found)
+            case Kind.SOURCE:
+                source = await loaders.source_by_id.load(value)
+                return None if source is None else Source.from_row(source)
+            case Kind.CLAIM:
+                claim = await loaders.claim_by_id.load(value)
+                return None if claim is None else Claim.from_row(claim)
+            case Kind.PARTICIPATION:
+                participation = await loaders.participation_by_id.load(value)
+                return None if participation is None else Participation.from_row(participation)
+
+    @strawberry.field(description="A round by its id; null when none has that id.")
+    async def round(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Round | None:
+        found = await info.context.loaders.round_by_id.load(id_argument(Kind.ROUND, id, "id"))
+        return None if found is None else Round.from_row(found)
+
+    @strawberry.field(
+        description="Rounds matching the filter; by default the latest announced first, "
+        "undated rounds last."
+    )
+    async def rounds(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: RoundFilter | None = None,
+        order_by: RoundOrder | None = None,
+    ) -> Connection[Round]:
+        pool = info.context.pool
+        db_filter = await (filter or RoundFilter()).to_db(info.context)
+        order = DbRoundOrder() if order_by is None else order_by.to_db()
+        request = rounds_page_request(
+            db_filter, order, first=first, after=after, last=last, before=before
+        )
+        page = await list_rounds(pool, filter=db_filter, order=order, page=request)
+        return Connection.from_page(
+            page, Round.from_row, lambda: count_rounds(pool, filter=db_filter)
+        )
+
+    @strawberry.field(description="An organization by id or by slug (give exactly one).")
+    async def organization(
+        self,
+        info: strawberry.Info[Context, None],
+        id: strawberry.ID | None = None,
+        slug: str | None = None,
+    ) -> Organization | None:
+        loaders = info.context.loaders
+        if (id is None) == (slug is None):
+            raise BadInput("give either id or slug", field="slug" if slug else "id")
+        if id is not None:
+            found = await loaders.organization_by_id.load(id_argument(Kind.ORGANIZATION, id, "id"))
+        else:
+            assert slug is not None
+            found = await loaders.organization_by_slug.load(slug)
+        return None if found is None else Organization.from_row(found)
+

@@ -1,0 +1,105 @@
+"""A real PostgreSQL for every test: DATABASE_URL's server, or an embedded one.
+
+The schema is migrated once into a template database; each test module gets its own
+copy (`create database ... template ...`), so modules never see each other's rows.
+"""
+
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from api.app import create_app
+from db.migrate import migrate
+from db.types import Pool
+
+_copies = itertools.count()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from api.embedded import embedded_database
+
+    data_dir = Path(tempfile.mkdtemp(prefix="dealgraph-tests-", dir="/tmp"))
+    # Made by us for us: the embedded server's own user (when run as root) must reach it.
+    data_dir.chmod(0o755)
+    with embedded_database(data_dir) as embedded_url:
+        yield embedded_url
+
+
+async def _admin(server_url: str) -> "asyncpg.Connection[asyncpg.Record]":
+    return await asyncpg.connect(with_database(server_url, "postgres"))
+
+
+@pytest.fixture(scope="session")
+async def template_db(server_url: str) -> AsyncIterator[str]:
+    name = f"dealgraph_template_{uuid.uuid4().hex[:8]}"
+    admin = await _admin(server_url)
+    await admin.execute(f'create database "{name}"')
+    conn = await asyncpg.connect(with_database(server_url, name))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield name
+    await admin.execute(f'drop database "{name}" with (force)')
+    await admin.close()
+
+
+async def fresh_database(server_url: str, template: str | None) -> str:
+    """Create an empty (or template-copied) database and return its name."""
+    name = f"dealgraph_test_{os.getpid()}_{next(_copies)}"
+    admin = await _admin(server_url)
+    try:
+        clause = "" if template is None else f' template "{template}"'
+        await admin.execute(f'create database "{name}"{clause}')
+    finally:
+        await admin.close()
+    return name
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    admin = await _admin(server_url)
+    try:
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def db_url(server_url: str, template_db: str) -> AsyncIterator[str]:
+    name = await fresh_database(server_url, template_db)
+    yield with_database(server_url, name)
+    await drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+async def pool(db_url: str) -> AsyncIterator[Pool]:
+    async with asyncpg.create_pool(db_url, min_size=1, max_size=4) as created:
+        yield created
+
+
+@pytest.fixture(scope="module")
+async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(db_url, pool_min_size=1, pool_max_size=4)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http

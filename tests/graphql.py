@@ -1,0 +1,28 @@
+"""Sending GraphQL over HTTP in tests, the way a client does."""
+
+from typing import Any
+
+import httpx
+
+
+async def graphql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST a query; return the whole JSON answer (data and errors)."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def graphql_data(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST a query that must succeed; return its data."""
+    answer = await graphql(client, query, variables)
+    assert "errors" not in answer, answer["errors"]
+    data: dict[str, Any] = answer["data"]
+    return data
+
+
+def error_codes(answer: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in answer.get("errors", [])]
