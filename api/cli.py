@@ -74,6 +74,6 @@ def migrate() -> None:
 
 @main.command()
 def seed() -> None:
-    """Load the demo data set (the Amazon–OpenAI article); running it again changes nothing."""
+    """Load the demo data set (the Amazon-OpenAI article); running it again changes nothing."""
     with _database(Settings()) as (url, _):
         asyncio.run(_prepare(url, seed="always"))

@@ -24,8 +24,6 @@ async def list_organizations_by_ids(
     return one_per_key(ids, ((r["id"], Organization.from_record(r)) for r in records))
 
 
-async def list_organizations_by_slugs(
-    db: Executor, slugs: list[str]
-) -> list[Organization | None]:
+async def list_organizations_by_slugs(db: Executor, slugs: list[str]) -> list[Organization | None]:
     records = await db.fetch(f"{_SELECT} where o.slug = any($1::text[])", slugs)
     return one_per_key(slugs, ((r["slug"], Organization.from_record(r)) for r in records))

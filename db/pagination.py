@@ -78,8 +78,7 @@ def decode_cursor(scope: str, cursor: str, *, field: str) -> Keyset:
         raise BadInput(f"{field}: {cursor!r} is not a valid cursor", field=field) from None
     if fingerprint != _fingerprint(scope):
         raise BadInput(
-            f"{field}: this cursor was made for another ordering or filter; "
-            "start again without it",
+            f"{field}: this cursor was made for another ordering or filter; start again without it",
             field=field,
         )
     return keyset
@@ -104,9 +103,7 @@ def page_request(
         raise BadInput("first goes with after, not before", field="before")
     for name, value in (("first", first), ("last", last)):
         if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
-            raise BadInput(
-                f"{name} must be between 0 and {MAX_PAGE_SIZE}, got {value}", field=name
-            )
+            raise BadInput(f"{name} must be between 0 and {MAX_PAGE_SIZE}, got {value}", field=name)
     backward = last is not None or before is not None
     requested = last if backward else first
     size = DEFAULT_PAGE_SIZE if requested is None else requested

@@ -28,7 +28,7 @@ async def list_sources_by_ids(db: Executor, ids: list[uuid.UUID]) -> list[Source
 async def list_claims_by_rounds(db: Executor, round_ids: list[uuid.UUID]) -> list[list[Claim]]:
     """Each round's claims, oldest first, its participations' claims included."""
     records = await db.fetch(
-        f"{_CLAIM_SELECT} where round_id = any($1::uuid[]) order by round_id, recorded_at, id",  # noqa: S608
+        f"{_CLAIM_SELECT} where round_id = any($1::uuid[]) order by round_id, recorded_at, id",
         round_ids,
     )
     return many_per_key(round_ids, ((r["round_id"], Claim.from_record(r)) for r in records))
@@ -46,7 +46,16 @@ async def list_negotiators_by_rounds(
         """,
         round_ids,
     )
-    return many_per_key(round_ids, ((r["round_id"], Negotiator(r["round_id"], r["person_id"], r["organization_id"], r["claim_id"])) for r in records))
+    return many_per_key(
+        round_ids,
+        (
+            (
+                r["round_id"],
+                Negotiator(r["round_id"], r["person_id"], r["organization_id"], r["claim_id"]),
+            )
+            for r in records
+        ),
+    )
 
 
 async def list_status_events_by_rounds(
@@ -66,5 +75,5 @@ async def list_status_events_by_rounds(
 
 
 async def list_claims_by_ids(db: Executor, ids: list[uuid.UUID]) -> list[Claim | None]:
-    records = await db.fetch(f"{_CLAIM_SELECT} where id = any($1::uuid[])", ids)  # noqa: S608
+    records = await db.fetch(f"{_CLAIM_SELECT} where id = any($1::uuid[])", ids)
     return one_per_key(ids, ((r["id"], Claim.from_record(r)) for r in records))

@@ -51,22 +51,64 @@ class _Org:
 
 
 _ORGANIZATIONS = [
-    _Org("openai", "OpenAI", "American AI company, maker of the GPT models.", "USA",
-         "https://openai.com", aliases=("Open AI",)),
-    _Org("amazon", "Amazon", "E-commerce and cloud (AWS) group.", "USA",
-         "https://www.amazon.com", ("CORPORATE",), ("Amazon.com", "AWS")),
-    _Org("anthropic", "Anthropic", "AI company, a direct competitor of OpenAI.", "USA",
-         "https://www.anthropic.com"),
-    _Org("nvidia", "Nvidia", "Maker of the GPUs that train AI models.", "USA",
-         "https://www.nvidia.com", ("CORPORATE",), ("NVIDIA",)),
-    _Org("microsoft", "Microsoft", "Software and cloud group.", "USA",
-         "https://www.microsoft.com", ("CORPORATE",)),
-    _Org("softbank", "SoftBank", "Japanese investment group.", "JPN",
-         "https://group.softbank", ("CORPORATE",), ("SoftBank Group",)),
-    _Org("middle-east-sovereign-wealth-funds", "Middle East sovereign wealth funds",
-         "Sovereign wealth funds of the Middle East, reported as a group and not named "
-         "by the source.", investor_types=("SOVEREIGN_WEALTH_FUND",),
-         aliases=("fonds souverains du Moyen-Orient",)),
+    _Org(
+        "openai",
+        "OpenAI",
+        "American AI company, maker of the GPT models.",
+        "USA",
+        "https://openai.com",
+        aliases=("Open AI",),
+    ),
+    _Org(
+        "amazon",
+        "Amazon",
+        "E-commerce and cloud (AWS) group.",
+        "USA",
+        "https://www.amazon.com",
+        ("CORPORATE",),
+        ("Amazon.com", "AWS"),
+    ),
+    _Org(
+        "anthropic",
+        "Anthropic",
+        "AI company, a direct competitor of OpenAI.",
+        "USA",
+        "https://www.anthropic.com",
+    ),
+    _Org(
+        "nvidia",
+        "Nvidia",
+        "Maker of the GPUs that train AI models.",
+        "USA",
+        "https://www.nvidia.com",
+        ("CORPORATE",),
+        ("NVIDIA",),
+    ),
+    _Org(
+        "microsoft",
+        "Microsoft",
+        "Software and cloud group.",
+        "USA",
+        "https://www.microsoft.com",
+        ("CORPORATE",),
+    ),
+    _Org(
+        "softbank",
+        "SoftBank",
+        "Japanese investment group.",
+        "JPN",
+        "https://group.softbank",
+        ("CORPORATE",),
+        ("SoftBank Group",),
+    ),
+    _Org(
+        "middle-east-sovereign-wealth-funds",
+        "Middle East sovereign wealth funds",
+        "Sovereign wealth funds of the Middle East, reported as a group and not named "
+        "by the source.",
+        investor_types=("SOVEREIGN_WEALTH_FUND",),
+        aliases=("fonds souverains du Moyen-Orient",),
+    ),
 ]
 
 ARTICLE = demo_id("source:article")
@@ -126,8 +168,13 @@ async def _seed_organizations(conn: Connection) -> dict[str, uuid.UUID]:
             values ($1, $2, $3, $4, $5, $6, $7::investor_type[])
             on conflict (slug) do nothing
             """,
-            demo_id(f"org:{o.slug}"), o.slug, o.name, o.description, o.country_code,
-            o.website, list(o.investor_types),
+            demo_id(f"org:{o.slug}"),
+            o.slug,
+            o.name,
+            o.description,
+            o.country_code,
+            o.website,
+            list(o.investor_types),
         )
     # An import may have created one of these slugs first: use whatever id it has.
     ids = {
@@ -145,14 +192,19 @@ async def _seed_organizations(conn: Connection) -> dict[str, uuid.UUID]:
     return ids
 
 
-_PEOPLE = [("andy-jassy", "Andy Jassy", "amazon", "CEO"), ("sam-altman", "Sam Altman", "openai", "CEO")]
+_PEOPLE = [
+    ("andy-jassy", "Andy Jassy", "amazon", "CEO"),
+    ("sam-altman", "Sam Altman", "openai", "CEO"),
+]
 
 
 async def _seed_people(conn: Connection, org: dict[str, uuid.UUID]) -> None:
     for slug, name, org_slug, title in _PEOPLE:
         await conn.execute(
             "insert into people (id, slug, name) values ($1, $2, $3) on conflict (slug) do nothing",
-            demo_id(f"person:{slug}"), slug, name,
+            demo_id(f"person:{slug}"),
+            slug,
+            name,
         )
         await conn.execute(
             """
@@ -160,7 +212,9 @@ async def _seed_people(conn: Connection, org: dict[str, uuid.UUID]) -> None:
             select id, $2, $3 from people where slug = $1
             on conflict do nothing
             """,
-            slug, org[org_slug], title,
+            slug,
+            org[org_slug],
+            title,
         )
 
 
@@ -173,9 +227,15 @@ async def _seed_sources(conn: Connection) -> None:
         """,
         [
             # The file names no outlet; the article's own rubric stands in as publisher.
-            (ARTICLE, None, "Business Tech (French tech news)",
-             "Amazon serait en négociations pour investir 50 milliards de dollars dans OpenAI",
-             "fr", _ARTICLE_PUBLISHED, "PRESS_ANONYMOUS"),
+            (
+                ARTICLE,
+                None,
+                "Business Tech (French tech news)",
+                "Amazon serait en négociations pour investir 50 milliards de dollars dans OpenAI",
+                "fr",
+                _ARTICLE_PUBLISHED,
+                "PRESS_ANONYMOUS",
+            ),
             # Cited by the article; its own date and title are not given there.
             (WSJ, None, "The Wall Street Journal", None, "en", None, "PRESS_ANONYMOUS"),
         ],
@@ -207,10 +267,19 @@ async def _insert_claim(
         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         on conflict (id) do nothing
         """,
-        claim_id, source, round_id, participation, quote, attribution, status, stage,
-        amount and amount.to_db(), pre_money and pre_money.to_db(),
+        claim_id,
+        source,
+        round_id,
+        participation,
+        quote,
+        attribution,
+        status,
+        stage,
+        amount and amount.to_db(),
+        pre_money and pre_money.to_db(),
         post_money and post_money.to_db(),
-        expected_close and expected_close[0], expected_close and expected_close[1],
+        expected_close and expected_close[0],
+        expected_close and expected_close[1],
         _ARTICLE_PUBLISHED,
     )
     return claim_id
@@ -233,7 +302,12 @@ async def _insert_participation(
         values ($1, $2, $3, $4, $5, $6)
         on conflict (id) do nothing
         """,
-        participation_id, round_id, investor, amount and amount.to_db(), status, stage,
+        participation_id,
+        round_id,
+        investor,
+        amount and amount.to_db(),
+        status,
+        stage,
     )
     return participation_id
 
@@ -256,8 +330,14 @@ async def _insert_event(
         values ($1, $2, $3, $4, $5, $6, $7, $8, $4)
         on conflict (id) do nothing
         """,
-        demo_id(f"event:{key}"), round_id, participation, _ARTICLE_PUBLISHED, status, stage,
-        source, claim,
+        demo_id(f"event:{key}"),
+        round_id,
+        participation,
+        _ARTICLE_PUBLISHED,
+        status,
+        stage,
+        source,
+        claim,
     )
 
 
@@ -273,48 +353,101 @@ async def _seed_openai_round(conn: Connection, org: dict[str, uuid.UUID]) -> Non
                 $3, $4, $5, $6, $7)
         on conflict (id) do nothing
         """,
-        OPENAI_ROUND, org["openai"], *q1_2026,
-        raise_amount.to_db(), pre_money.to_db(), post_money.to_db(),
+        OPENAI_ROUND,
+        org["openai"],
+        *q1_2026,
+        raise_amount.to_db(),
+        pre_money.to_db(),
+        post_money.to_db(),
     )
     raise_claim = await _insert_claim(
-        conn, "openai-raise", source=ARTICLE, round_id=OPENAI_ROUND, quote=_Q_RAISE,
-        status="REPORTED", stage="IN_TALKS", amount=raise_amount, pre_money=pre_money,
+        conn,
+        "openai-raise",
+        source=ARTICLE,
+        round_id=OPENAI_ROUND,
+        quote=_Q_RAISE,
+        status="REPORTED",
+        stage="IN_TALKS",
+        amount=raise_amount,
+        pre_money=pre_money,
     )
     await _insert_claim(
-        conn, "openai-post-money", source=ARTICLE, round_id=OPENAI_ROUND, quote=_Q_AMAZON_50,
-        attribution="selon plusieurs sources concordantes", post_money=post_money,
+        conn,
+        "openai-post-money",
+        source=ARTICLE,
+        round_id=OPENAI_ROUND,
+        quote=_Q_AMAZON_50,
+        attribution="selon plusieurs sources concordantes",
+        post_money=post_money,
     )
     await _insert_claim(
-        conn, "openai-close", source=ARTICLE, round_id=OPENAI_ROUND, quote=_Q_CLOSE,
-        attribution="plusieurs médias spécialisés", status="REPORTED",
+        conn,
+        "openai-close",
+        source=ARTICLE,
+        round_id=OPENAI_ROUND,
+        quote=_Q_CLOSE,
+        attribution="plusieurs médias spécialisés",
+        status="REPORTED",
         expected_close=q1_2026,
     )
     await _insert_event(
-        conn, "openai-reported", OPENAI_ROUND, status="REPORTED", stage="IN_TALKS",
-        source=ARTICLE, claim=raise_claim,
+        conn,
+        "openai-reported",
+        OPENAI_ROUND,
+        status="REPORTED",
+        stage="IN_TALKS",
+        source=ARTICLE,
+        claim=raise_claim,
     )
 
     amazon = await _insert_participation(
-        conn, OPENAI_ROUND, org["amazon"], amount=_up_to(50), status="REPORTED",
+        conn,
+        OPENAI_ROUND,
+        org["amazon"],
+        amount=_up_to(50),
+        status="REPORTED",
         stage="IN_TALKS",
     )
     amazon_claim = await _insert_claim(
-        conn, "amazon-openai-50", source=ARTICLE, round_id=OPENAI_ROUND, participation=amazon,
-        quote=_Q_AMAZON_50, attribution="selon plusieurs sources concordantes",
-        status="REPORTED", stage="IN_TALKS", amount=_up_to(50),
+        conn,
+        "amazon-openai-50",
+        source=ARTICLE,
+        round_id=OPENAI_ROUND,
+        participation=amazon,
+        quote=_Q_AMAZON_50,
+        attribution="selon plusieurs sources concordantes",
+        status="REPORTED",
+        stage="IN_TALKS",
+        amount=_up_to(50),
     )
     await _insert_claim(
-        conn, "amazon-openai-wsj", source=WSJ, round_id=OPENAI_ROUND, participation=amazon,
-        quote=_Q_WSJ_HALF, attribution="d’après le Wall Street Journal, cité par l’article",
-        status="REPORTED", stage="IN_TALKS",
+        conn,
+        "amazon-openai-wsj",
+        source=WSJ,
+        round_id=OPENAI_ROUND,
+        participation=amazon,
+        quote=_Q_WSJ_HALF,
+        attribution="d’après le Wall Street Journal, cité par l’article",
+        status="REPORTED",
+        stage="IN_TALKS",
     )
     await _insert_event(
-        conn, "amazon-openai-reported", OPENAI_ROUND, participation=amazon, status="REPORTED",
-        stage="IN_TALKS", source=ARTICLE, claim=amazon_claim,
+        conn,
+        "amazon-openai-reported",
+        OPENAI_ROUND,
+        participation=amazon,
+        status="REPORTED",
+        stage="IN_TALKS",
+        source=ARTICLE,
+        claim=amazon_claim,
     )
 
     negotiators_claim = await _insert_claim(
-        conn, "openai-negotiators", source=WSJ, round_id=OPENAI_ROUND, quote=_Q_NEGOTIATORS,
+        conn,
+        "openai-negotiators",
+        source=WSJ,
+        round_id=OPENAI_ROUND,
+        quote=_Q_NEGOTIATORS,
         attribution="d’après le Wall Street Journal, cité par l’article",
     )
     await conn.execute(
@@ -325,7 +458,9 @@ async def _seed_openai_round(conn: Connection, org: dict[str, uuid.UUID]) -> Non
         where p.slug = any($3::text[])
         on conflict do nothing
         """,
-        OPENAI_ROUND, negotiators_claim, ["andy-jassy", "sam-altman"],
+        OPENAI_ROUND,
+        negotiators_claim,
+        ["andy-jassy", "sam-altman"],
     )
 
     for slug in ("nvidia", "microsoft", "softbank", "middle-east-sovereign-wealth-funds"):
@@ -333,12 +468,24 @@ async def _seed_openai_round(conn: Connection, org: dict[str, uuid.UUID]) -> Non
             conn, OPENAI_ROUND, org[slug], amount=None, status="REPORTED", stage="IN_TALKS"
         )
         claim = await _insert_claim(
-            conn, f"{slug}-openai", source=ARTICLE, round_id=OPENAI_ROUND,
-            participation=participation, quote=_Q_OTHERS, status="REPORTED", stage="IN_TALKS",
+            conn,
+            f"{slug}-openai",
+            source=ARTICLE,
+            round_id=OPENAI_ROUND,
+            participation=participation,
+            quote=_Q_OTHERS,
+            status="REPORTED",
+            stage="IN_TALKS",
         )
         await _insert_event(
-            conn, f"{slug}-openai-reported", OPENAI_ROUND, participation=participation,
-            status="REPORTED", stage="IN_TALKS", source=ARTICLE, claim=claim,
+            conn,
+            f"{slug}-openai-reported",
+            OPENAI_ROUND,
+            participation=participation,
+            status="REPORTED",
+            stage="IN_TALKS",
+            source=ARTICLE,
+            claim=claim,
         )
 
 
@@ -350,26 +497,50 @@ async def _seed_anthropic_round(conn: Connection, org: dict[str, uuid.UUID]) -> 
         values ($1, $2, 'CORPORATE', 'investissement', 'CONFIRMED', 'CLOSED', $3)
         on conflict (id) do nothing
         """,
-        ANTHROPIC_ROUND, org["anthropic"], amount.to_db(),
+        ANTHROPIC_ROUND,
+        org["anthropic"],
+        amount.to_db(),
     )
     participation = await _insert_participation(
         conn, ANTHROPIC_ROUND, org["amazon"], amount=amount, status="CONFIRMED", stage="CLOSED"
     )
     round_claim = await _insert_claim(
-        conn, "anthropic-amazon", source=ARTICLE, round_id=ANTHROPIC_ROUND, quote=_Q_ANTHROPIC,
-        status="CONFIRMED", stage="CLOSED", amount=amount,
+        conn,
+        "anthropic-amazon",
+        source=ARTICLE,
+        round_id=ANTHROPIC_ROUND,
+        quote=_Q_ANTHROPIC,
+        status="CONFIRMED",
+        stage="CLOSED",
+        amount=amount,
     )
     participation_claim = await _insert_claim(
-        conn, "anthropic-amazon-participation", source=ARTICLE, round_id=ANTHROPIC_ROUND,
-        participation=participation, quote=_Q_ANTHROPIC, status="CONFIRMED", stage="CLOSED",
+        conn,
+        "anthropic-amazon-participation",
+        source=ARTICLE,
+        round_id=ANTHROPIC_ROUND,
+        participation=participation,
+        quote=_Q_ANTHROPIC,
+        status="CONFIRMED",
+        stage="CLOSED",
         amount=amount,
     )
     await _insert_event(
-        conn, "anthropic-amazon-confirmed", ANTHROPIC_ROUND, status="CONFIRMED", stage="CLOSED",
-        source=ARTICLE, claim=round_claim,
+        conn,
+        "anthropic-amazon-confirmed",
+        ANTHROPIC_ROUND,
+        status="CONFIRMED",
+        stage="CLOSED",
+        source=ARTICLE,
+        claim=round_claim,
     )
     await _insert_event(
-        conn, "anthropic-amazon-participation-confirmed", ANTHROPIC_ROUND,
-        participation=participation, status="CONFIRMED", stage="CLOSED", source=ARTICLE,
+        conn,
+        "anthropic-amazon-participation-confirmed",
+        ANTHROPIC_ROUND,
+        participation=participation,
+        status="CONFIRMED",
+        stage="CLOSED",
+        source=ARTICLE,
         claim=participation_claim,
     )

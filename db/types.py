@@ -9,7 +9,8 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 Record: TypeAlias = asyncpg.Record
-Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
+# A held connection: one of its own, or one acquired from a pool.
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 # Anything a query can run on: a pool (one statement, any connection) or a held connection.
-Executor: TypeAlias = "Pool | Connection | PoolConnectionProxy[asyncpg.Record]"
+Executor: TypeAlias = "Pool | Connection"

@@ -43,8 +43,8 @@ class Loaders:
         self.participation_by_id: DataLoader[uuid.UUID, rows.Participation | None] = DataLoader(
             partial(list_participations_by_ids, pool)
         )
-        self.participations_by_round: DataLoader[uuid.UUID, list[rows.Participation]] = (
-            DataLoader(partial(list_participations_by_rounds, pool))
+        self.participations_by_round: DataLoader[uuid.UUID, list[rows.Participation]] = DataLoader(
+            partial(list_participations_by_rounds, pool)
         )
         self.claim_by_id: DataLoader[uuid.UUID, rows.Claim | None] = DataLoader(
             partial(list_claims_by_ids, pool)

@@ -10,14 +10,23 @@ from db.errors import DealgraphError
 logger = logging.getLogger("dealgraph.graphql")
 
 
+def _request_error_code(message: str) -> str:
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
 def _coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DealgraphError):
         code, message = original.code, original.message
+    elif error.path is None:
+        # Raised before execution: the document or its variables are wrong.
+        code, message = _request_error_code(error.message), error.message
     elif original is None:
-        # Errors graphql-core raised itself: the document or its variables are wrong.
-        code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
-        message = error.message
+        code, message = "GRAPHQL_VALIDATION_FAILED", error.message
     else:
         logger.error("unexpected error in a resolver", exc_info=original)
         code, message = "INTERNAL_SERVER_ERROR", "Internal server error."

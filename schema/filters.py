@@ -48,9 +48,9 @@ class RoundFilter:
                 "filter.announcedFrom is after filter.announcedTo", field="filter.announcedFrom"
             )
 
-        def names(values: list[DealStatus] | list[DealStage] | list[RoundType] | None) -> (
-            list[str] | None
-        ):
+        def names(
+            values: list[DealStatus] | list[DealStage] | list[RoundType] | None,
+        ) -> list[str] | None:
             return None if values is None else [v.value for v in values]
 
         return DbRoundFilter(
@@ -74,7 +74,6 @@ class RoundOrder:
         return DbRoundOrder(field=self.field.value, direction=self.direction.value)
 
 
-
 async def _investor_id(context: Context, public_id: str) -> uuid.UUID:
     field = "filter.investorId"
     kind, value = any_id_argument(public_id, field)
@@ -83,7 +82,9 @@ async def _investor_id(context: Context, public_id: str) -> uuid.UUID:
     elif kind is Kind.PERSON:
         found = await context.loaders.person_by_id.load(value) is not None
     else:
-        raise BadInput(f"{field}: {public_id!r} is not an organization's or person's id", field=field)
+        raise BadInput(
+            f"{field}: {public_id!r} is not an organization's or person's id", field=field
+        )
     if not found:
         raise NotFound(f"{field}: no investor has the id {public_id!r}", field=field)
     return value

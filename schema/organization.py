@@ -7,8 +7,8 @@ import strawberry
 
 from db import rows
 from db.ids import Kind, encode_id
-from db.participations import count_investments, investments_scope, list_investments
 from db.pagination import page_request
+from db.participations import count_investments, investments_scope, list_investments
 from db.rounds import RoundFilter, RoundOrder, count_rounds, list_rounds, rounds_page_request
 from schema.connection import Connection
 from schema.context import Context
@@ -73,8 +73,9 @@ class Organization(Node, Investor):
             pool,
             filter=filter,
             order=order,
-            page=rounds_page_request(filter, order, first=first, after=after, last=last,
-                                     before=before),
+            page=rounds_page_request(
+                filter, order, first=first, after=after, last=last, before=before
+            ),
         )
         return Connection.from_page(page, Round.from_row, lambda: count_rounds(pool, filter=filter))
 

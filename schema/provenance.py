@@ -110,9 +110,7 @@ class StatusEvent:
 
     @classmethod
     def from_row(cls, row: rows.StatusEvent) -> "StatusEvent":
-        return cls(
-            row=row, at=row.at, status=DealStatus(row.status), stage=DealStage(row.stage)
-        )
+        return cls(row=row, at=row.at, status=DealStatus(row.status), stage=DealStage(row.stage))
 
     @strawberry.field
     async def source(self, info: strawberry.Info[Context, None]) -> Source | None:

@@ -8,8 +8,8 @@ from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import count_rounds, list_rounds, rounds_page_request
 from schema.connection import Connection
 from schema.context import Context
-from schema.ids import any_id_argument, id_argument
 from schema.filters import RoundFilter, RoundOrder
+from schema.ids import any_id_argument, id_argument
 from schema.node import Node
 from schema.organization import Organization, Person
 from schema.provenance import Claim, Source
@@ -88,4 +88,3 @@ class Query:
             assert slug is not None
             found = await loaders.organization_by_slug.load(slug)
         return None if found is None else Organization.from_row(found)
-

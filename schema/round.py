@@ -15,7 +15,9 @@ from schema.organization import Organization, Person
 from schema.provenance import Claim, StatusEvent
 
 
-async def load_organization(info: strawberry.Info[Context, None], org_id: uuid.UUID) -> Organization:
+async def load_organization(
+    info: strawberry.Info[Context, None], org_id: uuid.UUID
+) -> Organization:
     org = await info.context.loaders.organization_by_id.load(org_id)
     assert org is not None  # a foreign key guarantees it
     return Organization.from_row(org)

@@ -103,3 +103,11 @@ async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http
+
+
+@pytest.fixture
+async def fresh_db_url(server_url: str, template_db: str) -> AsyncIterator[str]:
+    """A migrated database of the test's own, for tests that need a clean slate."""
+    name = await fresh_database(server_url, template_db)
+    yield with_database(server_url, name)
+    await drop_database(server_url, name)

@@ -26,7 +26,10 @@ query ($id: ID!) {{
       isLead status stage
       claims {{ quote source {{ publisher }} }}
     }}
-    negotiators {{ person {{ name roles {{ title organization {{ slug }} }} }} onBehalfOf {{ slug }} }}
+    negotiators {{
+      person {{ name roles {{ title organization {{ slug }} }} }}
+      onBehalfOf {{ slug }}
+    }}
     claims {{
       quote attribution status stage recordedAt
       amount {{ qualifier }}
@@ -68,7 +71,10 @@ async def test_openai_raise_is_reported_up_to_100b_in_talks(client: httpx.AsyncC
     }
     about_500 = {"amount": _billions(500), "currency": "USD"}
     assert r["preMoneyValuation"] == {
-        "qualifier": "ABOUT", "low": about_500, "high": about_500, "usd": _billions(500)
+        "qualifier": "ABOUT",
+        "low": about_500,
+        "high": about_500,
+        "usd": _billions(500),
     }
     assert r["postMoneyValuation"]["qualifier"] == "ABOUT"
     assert r["postMoneyValuation"]["low"]["amount"] == _billions(830)
@@ -79,7 +85,11 @@ async def test_amazon_part_is_up_to_50b_and_others_undisclosed(client: httpx.Asy
     r = await _round(client, OPENAI_ROUND)
     by_slug = {p["investor"]["slug"]: p for p in r["participations"]}
     assert set(by_slug) == {
-        "amazon", "nvidia", "microsoft", "softbank", "middle-east-sovereign-wealth-funds"
+        "amazon",
+        "nvidia",
+        "microsoft",
+        "softbank",
+        "middle-east-sovereign-wealth-funds",
     }
     amazon = by_slug["amazon"]
     assert amazon["investor"]["__typename"] == "Organization"
@@ -87,7 +97,8 @@ async def test_amazon_part_is_up_to_50b_and_others_undisclosed(client: httpx.Asy
     assert amazon["amount"]["high"] == {"amount": _billions(50), "currency": "USD"}
     assert (amazon["status"], amazon["stage"], amazon["isLead"]) == ("REPORTED", "IN_TALKS", False)
     assert {c["source"]["publisher"] for c in amazon["claims"]} == {
-        "Business Tech (French tech news)", "The Wall Street Journal"
+        "Business Tech (French tech news)",
+        "The Wall Street Journal",
     }
     for slug in ("nvidia", "microsoft", "softbank", "middle-east-sovereign-wealth-funds"):
         assert by_slug[slug]["amount"] is None, slug
@@ -117,7 +128,9 @@ async def test_claims_keep_french_quotes_and_their_sources(client: httpx.AsyncCl
     article = next(c["source"] for c in r["claims"] if c["source"]["language"] == "fr")
     assert article["publishedAt"] == "2026-01-30T11:05:00+00:00"
     assert article["title"].startswith("Amazon serait en négociations")
-    amazon_claims = [c for c in r["claims"] if c["participation"] == {"investor": {"slug": "amazon"}}]
+    amazon_claims = [
+        c for c in r["claims"] if c["participation"] == {"investor": {"slug": "amazon"}}
+    ]
     assert {c["amount"]["qualifier"] for c in amazon_claims if c["amount"]} == {"UP_TO"}
     assert r["history"] == [
         {
@@ -191,11 +204,18 @@ async def test_node_refetches_every_kind(client: httpx.AsyncClient) -> None:
         {"id": encode_id(Kind.ROUND, OPENAI_ROUND)},
     )
     r = data["round"]
-    ids = [r["id"], r["company"]["id"], r["participations"][0]["id"],
-           r["participations"][0]["investor"]["id"], r["claims"][0]["id"],
-           r["claims"][0]["source"]["id"]]
+    ids = [
+        r["id"],
+        r["company"]["id"],
+        r["participations"][0]["id"],
+        r["participations"][0]["investor"]["id"],
+        r["claims"][0]["id"],
+        r["claims"][0]["source"]["id"],
+    ]
     for node_id in ids:
-        found = await graphql_data(client, "query ($id: ID!) { node(id: $id) { id } }", {"id": node_id})
+        found = await graphql_data(
+            client, "query ($id: ID!) { node(id: $id) { id } }", {"id": node_id}
+        )
         assert found["node"] == {"id": node_id}
 
 
