@@ -6,6 +6,7 @@ copy (`create database ... template ...`), so modules never see each other's row
 
 import itertools
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -40,8 +41,11 @@ def server_url() -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="dealgraph-tests-", dir="/tmp"))
     # Made by us for us: the embedded server's own user (when run as root) must reach it.
     data_dir.chmod(0o755)
-    with embedded_database(data_dir) as embedded_url:
-        yield embedded_url
+    try:
+        with embedded_database(data_dir) as embedded_url:
+            yield embedded_url
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def _admin(server_url: str) -> "asyncpg.Connection[asyncpg.Record]":

