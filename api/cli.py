@@ -3,7 +3,9 @@
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Iterator
+from types import FrameType
 
 import asyncpg
 import click
@@ -44,6 +46,10 @@ async def _prepare(url: str, *, seed: str) -> None:
         await conn.close()
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 @click.group()
 def main() -> None:
     """dealgraph: deal data over GraphQL and REST, each fact with its status and sources."""
@@ -62,6 +68,10 @@ def serve(host: str, port: int) -> None:
             url, pool_min_size=settings.pool_min_size, pool_max_size=settings.pool_max_size
         )
         click.echo(f"GraphQL: http://{host}:{port}/graphql")
+        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once it
+        # is done; with the default action that would kill the process before the
+        # embedded PostgreSQL is stopped, so turn it into an ordinary exit instead.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         uvicorn.run(app, host=host, port=port, log_level="info")
 
 
