@@ -2,35 +2,24 @@
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import TypedDict
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 import asyncpg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
-from db.types import Pool
-from schema.context import Context
-from schema.schema import schema
+from api.graphql_http import graphql_endpoint
+from api.state import State, pool_of
+
+if TYPE_CHECKING:
+    from asyncpg.pool import _InitCallback
 
 logger = logging.getLogger("dealgraph")
-
-
-class State(TypedDict):
-    pool: Pool
-
-
-def pool_of(request: Request) -> Pool:
-    pool: Pool = request.state.pool
-    return pool
-
-
-class GraphQLApp(GraphQL[Context, None]):
-    async def get_context(self, request: Request, response: object) -> Context:  # type: ignore[override]
-        return Context(pool=pool_of(request))
 
 
 async def healthz(request: Request) -> Response:
@@ -46,20 +35,37 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(database_url: str, *, pool_min_size: int = 2, pool_max_size: int = 10) -> Starlette:
+def create_app(
+    database_url: str,
+    *,
+    pool_min_size: int = 2,
+    pool_max_size: int = 10,
+    cors_origins: Sequence[str] = (),
+    on_connect: "_InitCallback[asyncpg.Record] | None" = None,
+) -> Starlette:
+    """The app; `on_connect` runs on each new database connection (tests count queries)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with asyncpg.create_pool(
-            database_url, min_size=pool_min_size, max_size=pool_max_size
+            database_url, min_size=pool_min_size, max_size=pool_max_size, init=on_connect
         ) as pool:
             yield {"pool": pool}
 
-    graphql = GraphQLApp(schema)
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+                max_age=600,
+            )
         ],
         lifespan=lifespan,
     )

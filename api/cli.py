@@ -65,7 +65,10 @@ def serve(host: str, port: int) -> None:
     with _database(settings) as (url, embedded):
         asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
         app = create_app(
-            url, pool_min_size=settings.pool_min_size, pool_max_size=settings.pool_max_size
+            url,
+            pool_min_size=settings.pool_min_size,
+            pool_max_size=settings.pool_max_size,
+            cors_origins=settings.cors_origins,
         )
         click.echo(f"GraphQL: http://{host}:{port}/graphql")
         # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once it

@@ -18,5 +18,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".dealgraph"), description="Where the embedded PostgreSQL keeps its data."
     )
+    cors_origins: list[str] = Field(
+        default=[], description="Origins allowed to call the API from a browser (CORS)."
+    )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)

@@ -1,8 +1,14 @@
 """Organizations: companies and investing firms, with their aliases."""
 
+import hashlib
 import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
 
 from db.batch import one_per_key
+from db.pagination import Keyset, Page, PageRequest, build_page
 from db.rows import Organization
 from db.types import Executor
 
@@ -27,3 +33,79 @@ async def list_organizations_by_ids(
 async def list_organizations_by_slugs(db: Executor, slugs: list[str]) -> list[Organization | None]:
     records = await db.fetch(f"{_SELECT} where o.slug = any($1::text[])", slugs)
     return one_per_key(slugs, ((r["slug"], Organization.from_record(r)) for r in records))
+
+
+# How alike a search and a name (or alias) must be; pg_trgm's 0.3 lets in too much noise.
+SEARCH_THRESHOLD = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationFilter:
+    search: str | None = None
+    country_code: str | None = None
+    investor_types: list[str] | None = None
+    role: Literal["RAISED", "INVESTED"] | None = None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(orjson.dumps(self)).hexdigest()
+
+
+# $1..$4 are the filter; `score` is how well a search matches the name or an alias.
+_SCORE = """
+    greatest(
+        similarity(o.name, $1), word_similarity($1, o.name),
+        (select max(greatest(similarity(a.alias, $1), word_similarity($1, a.alias)))
+         from organization_aliases a where a.organization_id = o.id))
+"""
+_ORG_FILTER = f"""
+    ($1::text is null or {_SCORE} >= {SEARCH_THRESHOLD})
+    and ($2::text is null or o.country_code = $2)
+    and ($3::investor_type[] is null or o.investor_types && $3)
+    and ($4::text is null
+         or ($4 = 'RAISED' and exists (select 1 from rounds r where r.company_id = o.id))
+         or ($4 = 'INVESTED' and exists (
+             select 1 from participations p where p.investor_organization_id = o.id)))
+"""  # noqa: S608 (constants only)
+
+
+def organizations_scope(f: OrganizationFilter) -> str:
+    return f"organizations:{f.fingerprint()}"
+
+
+def _org_filter_args(f: OrganizationFilter) -> tuple[object, ...]:
+    return (f.search, f.country_code, f.investor_types, f.role)
+
+
+async def list_organizations(
+    db: Executor, *, filter: OrganizationFilter, page: PageRequest
+) -> Page[Organization]:
+    """By name; with a search, the best match first (ties by name)."""
+    if filter.search is None:
+        key, sql_type = "lower(o.name)", "text"
+    else:
+        # 1 - score sorts ascending like names do, and as a fixed-point number its
+        # text form in the cursor compares exactly.
+        key, sql_type = f"(1 - {_SCORE})::numeric(7, 6)", "numeric"
+    direction, comparison = page.order_sql(descending=False)
+    records = await db.fetch(
+        f"""
+        {_SELECT}, {key}::text as sort_key
+        where {_ORG_FILTER}
+          and ($5::text is null or ({key}, o.id) {comparison} ($5::{sql_type}, $6::uuid))
+        order by {key} {direction}, o.id {direction}
+        limit $7
+        """,
+        *_org_filter_args(filter),
+        *page.cursor_args,
+        page.fetch_limit,
+    )
+    rows = [(Organization.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
+    return build_page(organizations_scope(filter), page, rows)
+
+
+async def count_organizations(db: Executor, *, filter: OrganizationFilter) -> int:
+    count = await db.fetchval(
+        f"select count(*) from organizations o where {_ORG_FILTER}",  # noqa: S608
+        *_org_filter_args(filter),
+    )
+    return int(count)

@@ -43,35 +43,54 @@ def investments_scope(investor_id: uuid.UUID) -> str:
     return f"investments:{investor_id}"
 
 
-async def list_investments(
-    db: Executor, *, investor_id: uuid.UUID, page: PageRequest
-) -> Page[Participation]:
-    """An investor's participations, the latest announced round first, undated ones last."""
+async def list_investments_of_investors(
+    db: Executor, investor_ids: list[uuid.UUID], page: PageRequest
+) -> list[Page[Participation]]:
+    """The same page of each investor's participations, latest announced round first,
+    undated ones last, in one query."""
     direction, comparison = page.order_sql(descending=True)
     key = "coalesce(r.announced_on, '-infinity'::date)"
     records = await db.fetch(
         f"""
-        select {_COLUMNS}, {key}::text as sort_key
-        from participations p join rounds r on r.id = p.round_id
-        where (p.investor_organization_id = $1 or p.investor_person_id = $1)
-          and ($2::text is null or ({key}, p.id) {comparison} ($2::date, $3::uuid))
-        order by {key} {direction}, p.id {direction}
-        limit $4
+        select i.investor_id as parent, x.*
+        from unnest($1::uuid[]) as i (investor_id)
+        cross join lateral (
+            select {_COLUMNS}, {key}::text as sort_key
+            from participations p join rounds r on r.id = p.round_id
+            where (p.investor_organization_id = i.investor_id
+                   or p.investor_person_id = i.investor_id)
+              and ($2::text is null or ({key}, p.id) {comparison} ($2::date, $3::uuid))
+            order by {key} {direction}, p.id {direction}
+            limit $4
+        ) x
         """,  # noqa: S608
-        investor_id,
+        investor_ids,
         *page.cursor_args,
         page.fetch_limit,
     )
-    rows = [(Participation.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
-    return build_page(investments_scope(investor_id), page, rows)
-
-
-async def count_investments(db: Executor, *, investor_id: uuid.UUID) -> int:
-    count = await db.fetchval(
-        """
-        select count(*) from participations p
-        where p.investor_organization_id = $1 or p.investor_person_id = $1
-        """,
-        investor_id,
+    grouped = many_per_key(
+        investor_ids,
+        (
+            (r["parent"], (Participation.from_record(r), Keyset(r["sort_key"], r["id"])))
+            for r in records
+        ),
     )
-    return int(count)
+    return [
+        build_page(investments_scope(investor_id), page, rows)
+        for investor_id, rows in zip(investor_ids, grouped, strict=True)
+    ]
+
+
+async def count_investments_of_investors(db: Executor, investor_ids: list[uuid.UUID]) -> list[int]:
+    records = await db.fetch(
+        """
+        select coalesce(investor_organization_id, investor_person_id) as investor_id,
+               count(*) as n
+        from participations
+        where investor_organization_id = any($1::uuid[]) or investor_person_id = any($1::uuid[])
+        group by 1
+        """,
+        investor_ids,
+    )
+    counts = {r["investor_id"]: int(r["n"]) for r in records}
+    return [counts.get(i, 0) for i in investor_ids]

@@ -7,8 +7,15 @@ from functools import partial
 from strawberry.dataloader import DataLoader
 
 from db import rows
+from db.batch import pages_per_parent
 from db.organizations import list_organizations_by_ids, list_organizations_by_slugs
-from db.participations import list_participations_by_ids, list_participations_by_rounds
+from db.pagination import Page, PageRequest
+from db.participations import (
+    count_investments_of_investors,
+    list_investments_of_investors,
+    list_participations_by_ids,
+    list_participations_by_rounds,
+)
 from db.people import list_people_by_ids
 from db.provenance import (
     list_claims_by_ids,
@@ -17,7 +24,7 @@ from db.provenance import (
     list_sources_by_ids,
     list_status_events_by_rounds,
 )
-from db.rounds import list_rounds_by_ids
+from db.rounds import count_rounds_of_companies, list_rounds_by_ids, list_rounds_of_companies
 from db.types import Pool
 
 
@@ -54,6 +61,20 @@ class Loaders:
         )
         self.negotiators_by_round: DataLoader[uuid.UUID, list[rows.Negotiator]] = DataLoader(
             partial(list_negotiators_by_rounds, pool)
+        )
+        self.rounds_page_by_company: DataLoader[tuple[uuid.UUID, PageRequest], Page[rows.Round]] = (
+            DataLoader(lambda keys: pages_per_parent(keys, partial(list_rounds_of_companies, pool)))
+        )
+        self.rounds_count_by_company: DataLoader[uuid.UUID, int] = DataLoader(
+            partial(count_rounds_of_companies, pool)
+        )
+        self.investments_page_by_investor: DataLoader[
+            tuple[uuid.UUID, PageRequest], Page[rows.Participation]
+        ] = DataLoader(
+            lambda keys: pages_per_parent(keys, partial(list_investments_of_investors, pool))
+        )
+        self.investments_count_by_investor: DataLoader[uuid.UUID, int] = DataLoader(
+            partial(count_investments_of_investors, pool)
         )
         self.status_events_by_round: DataLoader[uuid.UUID, list[rows.StatusEvent]] = DataLoader(
             partial(list_status_events_by_rounds, pool)

@@ -95,3 +95,9 @@ class RoundOrderField(Enum):
 class OrderDirection(Enum):
     ASC = "ASC"
     DESC = "DESC"
+
+
+@strawberry.enum(description="What an organization did: raised money, or invested it.")
+class OrganizationRole(Enum):
+    RAISED = "RAISED"
+    INVESTED = "INVESTED"

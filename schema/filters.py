@@ -2,17 +2,29 @@
 
 import datetime
 import decimal
+import re
 import uuid
 
 import strawberry
 
 from db.errors import BadInput, NotFound
 from db.ids import Kind
+from db.organizations import OrganizationFilter as DbOrganizationFilter
 from db.rounds import RoundFilter as DbRoundFilter
 from db.rounds import RoundOrder as DbRoundOrder
 from schema.context import Context
-from schema.enums import DealStage, DealStatus, OrderDirection, RoundOrderField, RoundType
+from schema.enums import (
+    DealStage,
+    DealStatus,
+    InvestorType,
+    OrderDirection,
+    OrganizationRole,
+    RoundOrderField,
+    RoundType,
+)
 from schema.ids import any_id_argument, id_argument
+
+MAX_SEARCH_LENGTH = 200
 
 
 @strawberry.input
@@ -88,3 +100,36 @@ async def _investor_id(context: Context, public_id: str) -> uuid.UUID:
     if not found:
         raise NotFound(f"{field}: no investor has the id {public_id!r}", field=field)
     return value
+
+
+@strawberry.input
+class OrganizationFilter:
+    search: str | None = strawberry.field(
+        default=None,
+        description='Fuzzy match on names and aliases ("open ai" finds OpenAI), best first.',
+    )
+    country_code: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-3.")
+    investor_type: list[InvestorType] | None = None
+    role: OrganizationRole | None = None
+
+    def to_db(self) -> DbOrganizationFilter:
+        search = None if self.search is None else " ".join(self.search.split())
+        if search is not None and not 1 <= len(search) <= MAX_SEARCH_LENGTH:
+            raise BadInput(
+                f"filter.search must have 1 to {MAX_SEARCH_LENGTH} characters",
+                field="filter.search",
+            )
+        if self.country_code is not None and not re.fullmatch(r"[A-Z]{3}", self.country_code):
+            raise BadInput(
+                f"filter.countryCode: {self.country_code!r} is not an ISO 3166-1 alpha-3 code"
+                ' such as "USA"',
+                field="filter.countryCode",
+            )
+        return DbOrganizationFilter(
+            search=search,
+            country_code=self.country_code,
+            investor_types=None
+            if self.investor_type is None
+            else [t.value for t in self.investor_type],
+            role=None if self.role is None else self.role.value,
+        )

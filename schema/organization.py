@@ -8,8 +8,8 @@ import strawberry
 from db import rows
 from db.ids import Kind, encode_id
 from db.pagination import page_request
-from db.participations import count_investments, investments_scope, list_investments
-from db.rounds import RoundFilter, RoundOrder, count_rounds, list_rounds, rounds_page_request
+from db.participations import investments_scope
+from db.rounds import company_rounds_scope
 from schema.connection import Connection
 from schema.context import Context
 from schema.enums import InvestorType
@@ -66,18 +66,14 @@ class Organization(Node, Investor):
     ) -> Connection[RoundRef]:
         from schema.round import Round
 
-        pool = info.context.pool
-        filter = RoundFilter(company_id=self.row.id)
-        order = RoundOrder()
-        page = await list_rounds(
-            pool,
-            filter=filter,
-            order=order,
-            page=rounds_page_request(
-                filter, order, first=first, after=after, last=last, before=before
-            ),
+        loaders = info.context.loaders
+        request = page_request(
+            company_rounds_scope(self.row.id), first=first, after=after, last=last, before=before
         )
-        return Connection.from_page(page, Round.from_row, lambda: count_rounds(pool, filter=filter))
+        page = await loaders.rounds_page_by_company.load((self.row.id, request))
+        return Connection.from_page(
+            page, Round.from_row, lambda: loaders.rounds_count_by_company.load(self.row.id)
+        )
 
     @strawberry.field(description="Its participations as an investor, the latest round first.")
     async def investments(
@@ -101,13 +97,15 @@ async def investments_connection(
 ) -> "Connection[Participation]":
     from schema.round import Participation
 
-    pool = info.context.pool
+    loaders = info.context.loaders
     request = page_request(
         investments_scope(investor_id), first=first, after=after, last=last, before=before
     )
-    page = await list_investments(pool, investor_id=investor_id, page=request)
+    page = await loaders.investments_page_by_investor.load((investor_id, request))
     return Connection.from_page(
-        page, Participation.from_row, lambda: count_investments(pool, investor_id=investor_id)
+        page,
+        Participation.from_row,
+        lambda: loaders.investments_count_by_investor.load(investor_id),
     )
 
 

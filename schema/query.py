@@ -4,11 +4,13 @@ import strawberry
 
 from db.errors import BadInput
 from db.ids import Kind
+from db.organizations import count_organizations, list_organizations, organizations_scope
+from db.pagination import page_request
 from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import count_rounds, list_rounds, rounds_page_request
 from schema.connection import Connection
 from schema.context import Context
-from schema.filters import RoundFilter, RoundOrder
+from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
 from schema.ids import any_id_argument, id_argument
 from schema.node import Node
 from schema.organization import Organization, Person
@@ -70,6 +72,28 @@ class Query:
         page = await list_rounds(pool, filter=db_filter, order=order, page=request)
         return Connection.from_page(
             page, Round.from_row, lambda: count_rounds(pool, filter=db_filter)
+        )
+
+    @strawberry.field(
+        description="Organizations by name; with filter.search, the best match first."
+    )
+    async def organizations(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: OrganizationFilter | None = None,
+    ) -> Connection[Organization]:
+        pool = info.context.pool
+        db_filter = (filter or OrganizationFilter()).to_db()
+        request = page_request(
+            organizations_scope(db_filter), first=first, after=after, last=last, before=before
+        )
+        page = await list_organizations(pool, filter=db_filter, page=request)
+        return Connection.from_page(
+            page, Organization.from_row, lambda: count_organizations(pool, filter=db_filter)
         )
 
     @strawberry.field(description="An organization by id or by slug (give exactly one).")

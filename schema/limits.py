@@ -1,0 +1,201 @@
+"""Abuse limits on a GraphQL document: tokens, depth, aliases and cost.
+
+Cost estimates how many objects a query can make the server load. A field that
+returns an object costs 1; a connection multiplies what is selected under it by its
+page size (`first`/`last`, 20 when absent); any other list of objects by an assumed
+typical length. Scalars are free. Introspection fields cost 1 and do not count
+toward depth, so GraphiQL's schema query passes.
+"""
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    parse,
+)
+
+from db.errors import DealgraphError
+from db.pagination import DEFAULT_PAGE_SIZE
+
+MAX_TOKENS = 2_000
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_COST = 5_000
+# Rounds hold a handful of participations, claims and events; price them as five.
+ASSUMED_LIST_LENGTH = 5
+
+
+class QueryLimitError(DealgraphError):
+    """A document over one of the limits; refused before it runs."""
+
+
+class TooManyTokens(QueryLimitError):
+    code = "TOO_MANY_TOKENS"
+
+
+class TooDeep(QueryLimitError):
+    code = "QUERY_TOO_DEEP"
+
+
+class TooManyAliases(QueryLimitError):
+    code = "TOO_MANY_ALIASES"
+
+
+class TooCostly(QueryLimitError):
+    code = "QUERY_TOO_COSTLY"
+
+
+@functools.lru_cache(maxsize=512)
+def parse_document(query: str) -> DocumentNode:
+    """Parse once per distinct document; a GraphQLError is a syntax error for the client."""
+    try:
+        return parse(query, max_lexical_tokens=MAX_TOKENS)
+    except GraphQLError as e:
+        if "tokens" in e.message and str(MAX_TOKENS) in e.message:
+            raise TooManyTokens(
+                f"the document has more than {MAX_TOKENS} tokens; split it into smaller queries"
+            ) from None
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    cost: int
+    depth: int
+    aliases: int
+
+
+def select_operation(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name and o.name.value == operation_name), None)
+
+
+class _Walker:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]
+    ) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.aliases = 0
+
+    def selection(
+        self, parent: GraphQLNamedType, selection_set: SelectionSetNode, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        """The cost and depth of a selection set on a parent type."""
+        cost = depth = 0
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                field_cost, field_depth = self.field(parent, node, seen)
+            elif isinstance(node, InlineFragmentNode):
+                on = parent
+                if node.type_condition is not None:
+                    on = self.schema.get_type(node.type_condition.name.value) or parent
+                field_cost, field_depth = self.selection(on, node.selection_set, seen)
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:  # validation reports these
+                    continue
+                on = self.schema.get_type(fragment.type_condition.name.value) or parent
+                field_cost, field_depth = self.selection(on, fragment.selection_set, seen | {name})
+            else:
+                continue
+            cost += field_cost
+            depth = max(depth, field_depth)
+        return cost, depth
+
+    def field(
+        self, parent: GraphQLNamedType, node: FieldNode, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        if node.alias is not None:
+            self.aliases += 1
+        name = node.name.value
+        if name.startswith("__"):
+            return (1 if node.selection_set else 0), 0
+        if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+            return 0, 1
+        definition = parent.fields.get(name)
+        if definition is None or node.selection_set is None:
+            return 0, 1
+        named, is_list = _unwrap(definition.type)
+        child_cost, child_depth = self.selection(named, node.selection_set, seen)
+        if named.name.endswith("Connection"):
+            return 1 + self.page_size(node) * child_cost, child_depth + 1
+        if named.name.endswith("Edge"):
+            return child_cost, child_depth + 1
+        multiplier = ASSUMED_LIST_LENGTH if is_list else 1
+        return multiplier * (1 + child_cost), child_depth + 1
+
+    def page_size(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value not in ("first", "last"):
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return max(int(value.value), 0)
+            if isinstance(value, VariableNode):
+                given = self.variables.get(value.name.value)
+                if isinstance(given, int):
+                    return max(given, 0)
+        return DEFAULT_PAGE_SIZE
+
+
+def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLNamedType, bool]:
+    is_list = False
+    while isinstance(type_, (GraphQLNonNull, GraphQLList)):
+        is_list = is_list or isinstance(type_, GraphQLList)
+        type_ = type_.of_type
+    assert isinstance(type_, (GraphQLNamedType, GraphQLUnionType))
+    return type_, is_list
+
+
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+) -> Measure:
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return Measure(cost=0, depth=0, aliases=0)
+    walker = _Walker(schema, document, variables)
+    cost, depth = walker.selection(root, operation.selection_set, frozenset())
+    return Measure(cost=cost, depth=depth, aliases=walker.aliases)
+
+
+def check_limits(found: Measure) -> None:
+    if found.depth > MAX_DEPTH:
+        raise TooDeep(f"the query is nested {found.depth} levels deep; at most {MAX_DEPTH}")
+    if found.aliases > MAX_ALIASES:
+        raise TooManyAliases(f"the query uses {found.aliases} aliases; at most {MAX_ALIASES}")
+    if found.cost > MAX_COST:
+        raise TooCostly(
+            f"the query could load {found.cost} objects, over the limit of {MAX_COST}; "
+            "ask for smaller pages (first/last) or fewer nested lists"
+        )
