@@ -12,26 +12,29 @@ from db.pagination import Keyset, Page, PageRequest, build_page
 from db.rows import Organization
 from db.types import Executor
 
-_SELECT = """
-    select o.id, o.slug, o.name, o.description, o.website, o.country_code, o.city,
+_COLUMNS = """
+    o.id, o.slug, o.name, o.description, o.website, o.country_code, o.city,
            o.founded_on, o.founded_precision, o.categories, o.investor_types::text[],
            coalesce(
                (select array_agg(a.alias order by a.alias)
                 from organization_aliases a where a.organization_id = o.id),
                '{}') as aliases
-    from organizations o
 """
 
 
 async def list_organizations_by_ids(
     db: Executor, ids: list[uuid.UUID]
 ) -> list[Organization | None]:
-    records = await db.fetch(f"{_SELECT} where o.id = any($1::uuid[])", ids)
+    records = await db.fetch(
+        f"select {_COLUMNS} from organizations o where o.id = any($1::uuid[])", ids
+    )
     return one_per_key(ids, ((r["id"], Organization.from_record(r)) for r in records))
 
 
 async def list_organizations_by_slugs(db: Executor, slugs: list[str]) -> list[Organization | None]:
-    records = await db.fetch(f"{_SELECT} where o.slug = any($1::text[])", slugs)
+    records = await db.fetch(
+        f"select {_COLUMNS} from organizations o where o.slug = any($1::text[])", slugs
+    )
     return one_per_key(slugs, ((r["slug"], Organization.from_record(r)) for r in records))
 
 
@@ -65,7 +68,7 @@ _ORG_FILTER = f"""
          or ($4 = 'RAISED' and exists (select 1 from rounds r where r.company_id = o.id))
          or ($4 = 'INVESTED' and exists (
              select 1 from participations p where p.investor_organization_id = o.id)))
-"""  # noqa: S608 (constants only)
+"""
 
 
 def organizations_scope(f: OrganizationFilter) -> str:
@@ -89,7 +92,8 @@ async def list_organizations(
     direction, comparison = page.order_sql(descending=False)
     records = await db.fetch(
         f"""
-        {_SELECT}, {key}::text as sort_key
+        select {_COLUMNS}, {key}::text as sort_key
+        from organizations o
         where {_ORG_FILTER}
           and ($5::text is null or ({key}, o.id) {comparison} ($5::{sql_type}, $6::uuid))
         order by {key} {direction}, o.id {direction}
@@ -105,7 +109,7 @@ async def list_organizations(
 
 async def count_organizations(db: Executor, *, filter: OrganizationFilter) -> int:
     count = await db.fetchval(
-        f"select count(*) from organizations o where {_ORG_FILTER}",  # noqa: S608
+        f"select count(*) from organizations o where {_ORG_FILTER}",
         *_org_filter_args(filter),
     )
     return int(count)

@@ -17,7 +17,7 @@ async def list_participations_by_ids(
     db: Executor, ids: list[uuid.UUID]
 ) -> list[Participation | None]:
     records = await db.fetch(
-        f"select {_COLUMNS} from participations p where p.id = any($1::uuid[])",  # noqa: S608
+        f"select {_COLUMNS} from participations p where p.id = any($1::uuid[])",
         ids,
     )
     return one_per_key(ids, ((r["id"], Participation.from_record(r)) for r in records))
@@ -33,7 +33,7 @@ async def list_participations_by_rounds(
         from participations p
         where p.round_id = any($1::uuid[])
         order by p.round_id, p.is_lead desc, (p.amount).usd desc nulls last, p.id
-        """,  # noqa: S608
+        """,
         round_ids,
     )
     return many_per_key(round_ids, ((r["round_id"], Participation.from_record(r)) for r in records))
@@ -63,7 +63,7 @@ async def list_investments_of_investors(
             order by {key} {direction}, p.id {direction}
             limit $4
         ) x
-        """,  # noqa: S608
+        """,
         investor_ids,
         *page.cursor_args,
         page.fetch_limit,

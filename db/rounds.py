@@ -121,7 +121,7 @@ async def list_rounds(
                or ({key.expression}, r.id) {comparison} ($9::{key.sql_type}, $10::uuid))
         order by {key.expression} {direction}, r.id {direction}
         limit $11
-    """  # noqa: S608
+    """
     records = await db.fetch(sql, *_filter_args(filter), *page.cursor_args, page.fetch_limit)
     rows = [(Round.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
     return build_page(rounds_scope(filter, order), page, rows)
@@ -129,7 +129,7 @@ async def list_rounds(
 
 async def count_rounds(db: Executor, *, filter: RoundFilter) -> int:
     count = await db.fetchval(
-        f"select count(*) from rounds r where {_FILTER}",  # noqa: S608
+        f"select count(*) from rounds r where {_FILTER}",
         *_filter_args(filter),
     )
     return int(count)
@@ -138,7 +138,7 @@ async def count_rounds(db: Executor, *, filter: RoundFilter) -> int:
 async def list_rounds_by_ids(db: Executor, ids: list[uuid.UUID]) -> list[Round | None]:
     """The rounds with these ids, in the order asked, None where there is none."""
     records = await db.fetch(
-        f"select {ROUND_COLUMNS} from rounds r where r.id = any($1::uuid[])",  # noqa: S608
+        f"select {ROUND_COLUMNS} from rounds r where r.id = any($1::uuid[])",
         ids,
     )
     return one_per_key(ids, ((r["id"], Round.from_record(r)) for r in records))
@@ -167,7 +167,7 @@ async def list_rounds_of_companies(
             order by {key.expression} {direction}, r.id {direction}
             limit $4
         ) x
-        """,  # noqa: S608
+        """,
         company_ids,
         *page.cursor_args,
         page.fetch_limit,

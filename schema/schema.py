@@ -12,13 +12,12 @@ from schema.scalars import SCALARS
 schema = strawberry.Schema(
     query=Query,
     types=[Organization, Person],
-    # Each distinct document is parsed and validated once, not on every request. The
-    # caches are instances so that they live across requests; strawberry accepts
-    # instances though its annotation names only classes and factories.
+    # Each distinct document is parsed and validated once, not on every request: the
+    # caches live at module level, shared by the per-request extension instances.
     extensions=[
         ErrorCodes,
-        ParserCache(maxsize=512),  # type: ignore[list-item]
-        ValidationCache(maxsize=512),  # type: ignore[list-item]
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
     ],
     config=StrawberryConfig(scalar_map=SCALARS),
 )

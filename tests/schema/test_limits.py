@@ -1,0 +1,87 @@
+"""Depth, alias, token and cost limits, each refused with its own code."""
+
+import httpx
+import pytest
+
+from schema.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_TOKENS
+from tests.graphql import error_codes, graphql
+
+
+def _nested(depth: int) -> tuple[str, int]:
+    # organization > investments > edges > node > round > company > investments > ...
+    inner = "id"
+    levels = 0
+    while levels + 4 < depth:
+        inner = (
+            f"investments(first: 1) {{ edges {{ node {{ round {{ company {{ {inner} }} }} }} }} }}"
+        )
+        levels += 5
+    return f'{{ organization(slug: "amazon") {{ {inner} }} }}', levels + 2
+
+
+async def test_too_deep(client: httpx.AsyncClient) -> None:
+    query, depth = _nested(MAX_DEPTH + 5)
+    assert depth > MAX_DEPTH
+    answer = await graphql(client, query)
+    assert error_codes(answer) == ["QUERY_TOO_DEEP"]
+    assert f"at most {MAX_DEPTH}" in answer["errors"][0]["message"]
+
+
+async def test_too_many_aliases(client: httpx.AsyncClient) -> None:
+    fields = " ".join(f"a{i}: __typename" for i in range(MAX_ALIASES + 1))
+    answer = await graphql(client, f"{{ {fields} }}")
+    assert error_codes(answer) == ["TOO_MANY_ALIASES"]
+
+
+async def test_too_many_tokens(client: httpx.AsyncClient) -> None:
+    fields = " ".join("__typename" for _ in range(MAX_TOKENS + 1))
+    answer = await graphql(client, f"{{ {fields} }}")
+    assert error_codes(answer) == ["TOO_MANY_TOKENS"]
+
+
+async def test_connections_multiply_cost(client: httpx.AsyncClient) -> None:
+    query = """
+      query ($n: Int) { rounds(first: $n) { edges { node {
+        company { rounds(first: 100) { edges { node { participations { investor { name } } } } } }
+      } } } }
+    """
+    answer = await graphql(client, query, {"n": 100})
+    assert error_codes(answer) == ["QUERY_TOO_COSTLY"]
+    assert f"limit of {MAX_COST}" in answer["errors"][0]["message"]
+    cheap = await graphql(client, query, {"n": 1})
+    assert "errors" not in cheap
+    # rounds: 1 + 1 × [the round 1 + its company 1 + company.rounds (1 + 100 ×
+    # (the round 1 + 5 participations × (1 + its investor 1)))]
+    expected = 1 + 1 * (1 + 1 + (1 + 100 * (1 + 5 * (1 + 1))))
+    assert cheap["extensions"]["cost"] == {"requested": expected, "limit": MAX_COST}
+
+
+async def test_every_answer_reports_its_cost(client: httpx.AsyncClient) -> None:
+    answer = await graphql(client, "{ rounds(first: 10) { totalCount edges { node { id } } } }")
+    # The connection, and ten rounds.
+    assert answer["extensions"]["cost"]["requested"] == 1 + 10
+
+
+@pytest.mark.parametrize("fragment", [True, False])
+async def test_fragments_are_priced_like_inline_fields(
+    client: httpx.AsyncClient, fragment: bool
+) -> None:
+    body = "company { name } participations { isLead }"
+    if fragment:
+        query = (
+            "{ rounds(first: 7) { edges { node { ...R } } } }"
+            f" fragment R on Round {{ {body} }}"
+        )
+    else:
+        query = f"{{ rounds(first: 7) {{ edges {{ node {{ {body} }} }} }} }}"
+    answer = await graphql(client, query)
+    # The connection, and seven rounds each with its company and five participations.
+    assert answer["extensions"]["cost"]["requested"] == 1 + 7 * (1 + 1 + 5)
+
+
+async def test_graphiql_introspection_passes(client: httpx.AsyncClient) -> None:
+    from graphql import get_introspection_query
+
+    answer = await graphql(client, get_introspection_query(descriptions=True))
+    assert "errors" not in answer
+    assert answer["data"]["__schema"]["queryType"]["name"] == "Query"
