@@ -4,16 +4,22 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType
 
 import asyncpg
 import click
 import uvicorn
 
+from api import key_commands
 from api.app import create_app
 from api.settings import Settings
+from db import crunchbase
 from db.migrate import migrate as apply_migrations
+from db.principal import Scope
 from db.seed import seed as load_demo
 
 logger = logging.getLogger("dealgraph")
@@ -64,11 +70,16 @@ def serve(host: str, port: int) -> None:
     settings = Settings()
     with _database(settings) as (url, embedded):
         asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
+        demo_key = None
+        if embedded:
+            demo_key = asyncio.run(key_commands.demo_key(url, settings.data_dir.resolve()))
         app = create_app(
             url,
             pool_min_size=settings.pool_min_size,
             pool_max_size=settings.pool_max_size,
             cors_origins=settings.cors_origins,
+            rate_limit_per_minute=settings.rate_limit_per_minute,
+            demo_key=demo_key,
         )
         click.echo(f"GraphQL: http://{host}:{port}/graphql")
         # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once it
@@ -90,3 +101,114 @@ def seed() -> None:
     """Load the demo data set (the Amazon-OpenAI article); running it again changes nothing."""
     with _database(Settings()) as (url, _):
         asyncio.run(_prepare(url, seed="always"))
+
+
+@main.group()
+def keys() -> None:
+    """API keys: every /graphql and /v1 request needs one (Authorization: Bearer <key>)."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what the key is for.")
+@click.option(
+    "--scope",
+    required=True,
+    type=click.Choice([s.value for s in Scope]),
+    help="read < write < admin: each allows what the ones before it allow.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    help="Points per minute (a REST request costs 1, a GraphQL query its cost); "
+    "without it, the server's default (DEALGRAPH_RATE_LIMIT_PER_MINUTE).",
+)
+def keys_create(name: str, scope: str, rate_limit: int | None) -> None:
+    """Make a key and print its secret, once, alone on the last line."""
+    settings = Settings()
+    with _database(settings) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        asyncio.run(
+            key_commands.create(
+                url,
+                name=name,
+                scope=Scope(scope),
+                rate_limit=rate_limit,
+                default_per_minute=settings.rate_limit_per_minute,
+            )
+        )
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """One key a line, its id first; never a secret."""
+    settings = Settings()
+    with _database(settings) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        asyncio.run(key_commands.list_all(url, default_per_minute=settings.rate_limit_per_minute))
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=click.UUID)
+def keys_revoke(key_id: uuid.UUID) -> None:
+    """Revoke a key; every server refuses it from its next request on."""
+    with _database(Settings()) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        asyncio.run(key_commands.revoke(url, key_id=key_id))
+
+
+@main.group(name="import")
+def import_() -> None:
+    """Bulk imports of third-party data sets."""
+
+
+@import_.command(name="crunchbase")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("reports/crunchbase-rejects.csv"),
+    show_default=True,
+    help="Where to write the reject report (CSV: file, line, reason, raw).",
+)
+def import_crunchbase(directory: Path, rejects: Path) -> None:
+    """Import the CrunchBase 2013 set in DIRECTORY (shared/data/crunchbase-2013's layout,
+    each file gzipped or plain). Running it again changes nothing."""
+    with _database(Settings()) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        with _progress(crunchbase.STEPS) as step:
+            try:
+                result = asyncio.run(_import_crunchbase(url, directory, step))
+            except crunchbase.CrunchbaseFileError as error:
+                raise click.ClickException(str(error)) from None
+    crunchbase.write_rejects(rejects, result.rejects)
+    for line in result.summary():
+        click.echo(line)
+    click.echo(f"reject report: {rejects}")
+
+
+async def _import_crunchbase(
+    url: str, directory: Path, step: Callable[[str], None]
+) -> crunchbase.ImportResult:
+    conn = await asyncpg.connect(url)
+    try:
+        return await crunchbase.import_crunchbase(conn, directory, progress=step)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def _progress(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
+    """A progress bar on a terminal, plain lines otherwise (logs, pipes); on stderr."""
+    if not sys.stderr.isatty():
+        yield lambda step: click.echo(f"import: {step}", err=True)
+        return
+    with click.progressbar(
+        length=len(steps), label="import", file=sys.stderr, item_show_func=lambda s: s
+    ) as bar:
+
+        def advance(step: str) -> None:
+            # The bar counts the steps done: the one starting now is not.
+            bar.update(0 if bar.current_item is None else 1, step)
+
+        yield advance
+        bar.update(len(steps) - bar.pos, "done")

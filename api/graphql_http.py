@@ -14,9 +14,10 @@ import orjson
 from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
 
-from api.state import pool_of
+from api.graphiql import graphiql_page
+from api.ratelimit import admit_operation, cost_report, principal_and_quota
+from api.state import demo_key_of, pool_of
 from schema.context import Context
 from schema.limits import (
     MAX_COST,
@@ -149,7 +150,7 @@ def _request_error(media_type: str, message: str, code: str) -> Response:
     return _render(media_type, status, _errors(message, code))
 
 
-def _wants_graphiql(request: Request) -> bool:
+def wants_graphiql(request: Request) -> bool:
     return (
         request.method == "GET"
         and "query" not in request.query_params
@@ -158,8 +159,8 @@ def _wants_graphiql(request: Request) -> bool:
 
 
 async def graphql_endpoint(request: Request) -> Response:
-    if _wants_graphiql(request):
-        return HTMLResponse(get_graphql_ide_html())
+    if wants_graphiql(request):
+        return HTMLResponse(graphiql_page(request, demo_key_of(request)))
     media_type = negotiate(request.headers.get("accept"))
     if media_type is None:
         return Response(
@@ -190,13 +191,17 @@ async def graphql_endpoint(request: Request) -> Response:
     found = measure(schema._schema, document, operation, params.variables)
     try:
         check_limits(found)
+        refusal = await admit_operation(request, operation.operation, found.cost)
     except QueryLimitError as e:
         return _request_error(media_type, e.message, e.code)
+    if refusal is not None:
+        return refusal.graphql(media_type)
+    keyed = principal_and_quota(request)
 
     result = await schema.execute(
         params.query,
         variable_values=params.variables,
-        context_value=Context(pool=pool_of(request)),
+        context_value=Context(pool=pool_of(request), principal=keyed[0] if keyed else None),
         operation_name=params.operation_name,
     )
 
@@ -208,6 +213,8 @@ async def graphql_endpoint(request: Request) -> Response:
     request_failed = result.data is None and all(e.path is None for e in result.errors or [])
     if not request_failed:
         answer["data"] = result.data
-    answer["extensions"] = {"cost": {"requested": found.cost, "limit": MAX_COST}}
+    answer["extensions"] = {
+        "cost": {"requested": found.cost, "limit": MAX_COST, **cost_report(request)}
+    }
     status = 400 if request_failed and media_type == GRAPHQL_RESPONSE else 200
     return _render(media_type, status, answer)

@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.ratelimit import DEFAULT_PER_MINUTE
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEALGRAPH_", extra="ignore")
@@ -23,3 +25,8 @@ class Settings(BaseSettings):
     )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
+    rate_limit_per_minute: int = Field(
+        default=DEFAULT_PER_MINUTE,
+        ge=1,
+        description="Points per minute for API keys without a limit of their own.",
+    )

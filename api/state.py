@@ -4,13 +4,27 @@ from typing import TypedDict
 
 from starlette.requests import Request
 
+from api.key_usage import KeyUsage
 from db.types import Pool
 
 
 class State(TypedDict):
     pool: Pool
+    key_usage: KeyUsage
+    # The embedded default's demo key, for GraphiQL; None on any other database.
+    demo_key: str | None
 
 
 def pool_of(request: Request) -> Pool:
     pool: Pool = request.state.pool
     return pool
+
+
+def key_usage_of(request: Request) -> KeyUsage:
+    usage: KeyUsage = request.state.key_usage
+    return usage
+
+
+def demo_key_of(request: Request) -> str | None:
+    key: str | None = request.state.demo_key
+    return key

@@ -8,6 +8,7 @@ from typing import Literal
 import orjson
 
 from db.batch import one_per_key
+from db.ids import InvalidId, Kind, decode_any_id, decode_id
 from db.pagination import Keyset, Page, PageRequest, build_page
 from db.rows import Organization
 from db.types import Executor
@@ -113,3 +114,35 @@ async def count_organizations(db: Executor, *, filter: OrganizationFilter) -> in
         *_org_filter_args(filter),
     )
     return int(count)
+
+
+async def fetch_organization(db: Executor, id_or_slug: str) -> Organization | None:
+    """The organization with this public id, or else with this slug."""
+    try:
+        org_id = decode_id(Kind.ORGANIZATION, id_or_slug)
+    except InvalidId:
+        [found] = await list_organizations_by_slugs(db, [id_or_slug])
+    else:
+        [found] = await list_organizations_by_ids(db, [org_id])
+    return found
+
+
+async def fetch_investor_id(db: Executor, id_or_slug: str) -> uuid.UUID | None:
+    """The organization or person with this public id, or else with this slug."""
+    try:
+        kind, value = decode_any_id(id_or_slug)
+    except InvalidId:
+        found: uuid.UUID | None = await db.fetchval(
+            """
+            select id from organizations where slug = $1
+            union all select id from people where slug = $1
+            limit 1
+            """,
+            id_or_slug,
+        )
+        return found
+    table = {Kind.ORGANIZATION: "organizations", Kind.PERSON: "people"}.get(kind)
+    if table is None:
+        return None
+    exists: bool = await db.fetchval(f"select exists (select 1 from {table} where id = $1)", value)
+    return value if exists else None

@@ -91,8 +91,12 @@ def page_request(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
+    cursor_field: str | None = None,
 ) -> PageRequest:
-    """Check Relay-style arguments and turn them into one direction and size."""
+    """Check Relay-style arguments and turn them into one direction and size.
+
+    `cursor_field` names the cursor in errors where the caller calls it otherwise.
+    """
     if first is not None and last is not None:
         raise BadInput("pass either first or last, not both", field="last")
     if after is not None and before is not None:
@@ -107,8 +111,12 @@ def page_request(
     backward = last is not None or before is not None
     requested = last if backward else first
     size = DEFAULT_PAGE_SIZE if requested is None else requested
-    cursor_text, cursor_field = (before, "before") if backward else (after, "after")
-    cursor = None if cursor_text is None else decode_cursor(scope, cursor_text, field=cursor_field)
+    cursor_text, field = (before, "before") if backward else (after, "after")
+    cursor = (
+        None
+        if cursor_text is None
+        else decode_cursor(scope, cursor_text, field=cursor_field or field)
+    )
     return PageRequest(size=size, backward=backward, cursor=cursor)
 
 

@@ -1,5 +1,6 @@
 """Participations: who invests in a round, and on what terms."""
 
+import datetime
 import uuid
 
 from db.batch import many_per_key, one_per_key
@@ -23,18 +24,35 @@ async def list_participations_by_ids(
     return one_per_key(ids, ((r["id"], Participation.from_record(r)) for r in records))
 
 
+# A participation as of a time: known if a claim about it was recorded by then, with
+# the values its claims gave then.
+_COLUMNS_AS_OF = """
+    p.id, p.round_id, p.investor_organization_id, p.investor_person_id,
+    d.amount, coalesce(d.is_lead, false) as is_lead,
+    coalesce(d.status, p.status) as status, coalesce(d.stage, p.stage) as stage
+"""
+
+
 async def list_participations_by_rounds(
-    db: Executor, round_ids: list[uuid.UUID]
+    db: Executor, round_ids: list[uuid.UUID], *, as_of: datetime.datetime | None = None
 ) -> list[list[Participation]]:
     """Each round's participations, leads first, then by amount."""
+    args: tuple[datetime.datetime, ...] = ()
+    if as_of is None:
+        source, columns = "participations p", _COLUMNS
+    else:
+        source = "participations p cross join lateral derive(p.round_id, p.id, $2) d"
+        columns, args = _COLUMNS_AS_OF, (as_of,)
     records = await db.fetch(
         f"""
-        select {_COLUMNS}
-        from participations p
-        where p.round_id = any($1::uuid[])
+        select * from (
+            select {columns} from {source}
+            where p.round_id = any($1::uuid[]) {"" if as_of is None else "and d.known"}
+        ) p
         order by p.round_id, p.is_lead desc, (p.amount).usd desc nulls last, p.id
         """,
         round_ids,
+        *args,
     )
     return many_per_key(round_ids, ((r["round_id"], Participation.from_record(r)) for r in records))
 

@@ -9,7 +9,8 @@ from db.types import Executor
 _CLAIM_SELECT = """
     select id, source_id, round_id, participation_id, quote, attribution, status, stage,
            amount, pre_money_valuation, post_money_valuation,
-           expected_close_on, expected_close_precision, is_lead, recorded_at
+           expected_close_on, expected_close_precision, announced_on, announced_precision,
+           is_lead, usd_rate, usd_rate_date, recorded_at
     from claims
 """
 
@@ -64,7 +65,7 @@ async def list_status_events_by_rounds(
     """Each round's own status history (not its participations'), oldest first."""
     records = await db.fetch(
         """
-        select id, round_id, participation_id, at, status, stage, source_id
+        select id, round_id, participation_id, at, status, stage, source_id, recorded_at
         from status_events
         where round_id = any($1::uuid[]) and participation_id is null
         order by round_id, at, recorded_at, id

@@ -51,6 +51,8 @@ class RoundFilter:
     announced_from: datetime.date | None = None
     announced_to: datetime.date | None = None
     min_amount_usd: Decimal | None = None
+    # What was known at this time: only claims recorded by then count.
+    as_of: datetime.datetime | None = None
 
     def fingerprint(self) -> str:
         return hashlib.sha256(orjson.dumps(self, default=str)).hexdigest()
@@ -76,6 +78,17 @@ _FILTER = """
     and ($7::date is null or r.announced_on <= $7)
     and ($8::numeric is null or r.amount_usd >= $8)
 """
+
+
+def _rounds_source(f: RoundFilter, as_of_parameter: int) -> str:
+    """The relation rounds are read from: the stored present, or a past derived again."""
+    if f.as_of is None:
+        return "rounds r"
+    return f"rounds_as_of(${as_of_parameter}::timestamptz) r"
+
+
+def _as_of_args(f: RoundFilter) -> tuple[object, ...]:
+    return () if f.as_of is None else (f.as_of,)
 
 
 def _filter_args(f: RoundFilter) -> tuple[object, ...]:
@@ -115,31 +128,39 @@ async def list_rounds(
     # Only constants from _SORT_KEYS and the two words above are spliced in.
     sql = f"""
         select {ROUND_COLUMNS}, {key.expression}::text as sort_key
-        from rounds r
+        from {_rounds_source(filter, 12)}
         where {_FILTER}
           and ($9::text is null
                or ({key.expression}, r.id) {comparison} ($9::{key.sql_type}, $10::uuid))
         order by {key.expression} {direction}, r.id {direction}
         limit $11
     """
-    records = await db.fetch(sql, *_filter_args(filter), *page.cursor_args, page.fetch_limit)
+    records = await db.fetch(
+        sql, *_filter_args(filter), *page.cursor_args, page.fetch_limit, *_as_of_args(filter)
+    )
     rows = [(Round.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
     return build_page(rounds_scope(filter, order), page, rows)
 
 
 async def count_rounds(db: Executor, *, filter: RoundFilter) -> int:
     count = await db.fetchval(
-        f"select count(*) from rounds r where {_FILTER}",
+        f"select count(*) from {_rounds_source(filter, 9)} where {_FILTER}",
         *_filter_args(filter),
+        *_as_of_args(filter),
     )
     return int(count)
 
 
-async def list_rounds_by_ids(db: Executor, ids: list[uuid.UUID]) -> list[Round | None]:
-    """The rounds with these ids, in the order asked, None where there is none."""
+async def list_rounds_by_ids(
+    db: Executor, ids: list[uuid.UUID], *, as_of: datetime.datetime | None = None
+) -> list[Round | None]:
+    """The rounds with these ids, in the order asked, None where there is none (or, as of
+    a time, none known then)."""
+    source = RoundFilter(as_of=as_of)
     records = await db.fetch(
-        f"select {ROUND_COLUMNS} from rounds r where r.id = any($1::uuid[])",
+        f"select {ROUND_COLUMNS} from {_rounds_source(source, 2)} where r.id = any($1::uuid[])",
         ids,
+        *_as_of_args(source),
     )
     return one_per_key(ids, ((r["id"], Round.from_record(r)) for r in records))
 

@@ -45,6 +45,20 @@ class FuzzyDate:
     date: datetime.date
     precision: str
 
+    @property
+    def text(self) -> str:
+        """The period as people write it: "2026-Q1", "2026-03", "2026", "2026-03-04"."""
+        d = self.date
+        match self.precision:
+            case "YEAR":
+                return f"{d.year}"
+            case "QUARTER":
+                return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
+            case "MONTH":
+                return f"{d.year}-{d.month:02d}"
+            case _:
+                return d.isoformat()
+
     @classmethod
     def from_db(cls, date: datetime.date | None, precision: str | None) -> "FuzzyDate | None":
         if date is None or precision is None:
@@ -199,7 +213,10 @@ class Claim:
     pre_money_valuation: MoneyEstimate | None
     post_money_valuation: MoneyEstimate | None
     expected_close: FuzzyDate | None
+    announced: FuzzyDate | None
     is_lead: bool | None
+    usd_rate: Decimal | None
+    usd_rate_date: datetime.date | None
     recorded_at: datetime.datetime
 
     @classmethod
@@ -217,7 +234,10 @@ class Claim:
             pre_money_valuation=MoneyEstimate.from_db(r["pre_money_valuation"]),
             post_money_valuation=MoneyEstimate.from_db(r["post_money_valuation"]),
             expected_close=FuzzyDate.from_db(r["expected_close_on"], r["expected_close_precision"]),
+            announced=FuzzyDate.from_db(r["announced_on"], r["announced_precision"]),
             is_lead=r["is_lead"],
+            usd_rate=r["usd_rate"],
+            usd_rate_date=r["usd_rate_date"],
             recorded_at=r["recorded_at"],
         )
 
@@ -239,6 +259,7 @@ class StatusEvent:
     status: str
     stage: str
     source_id: uuid.UUID | None
+    recorded_at: datetime.datetime
 
     @classmethod
     def from_record(cls, r: Record) -> "StatusEvent":
@@ -250,4 +271,5 @@ class StatusEvent:
             status=r["status"],
             stage=r["stage"],
             source_id=r["source_id"],
+            recorded_at=r["recorded_at"],
         )

@@ -1,5 +1,6 @@
 """The per-request context: the pool and a fresh set of DataLoaders."""
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,6 +18,7 @@ from db.participations import (
     list_participations_by_rounds,
 )
 from db.people import list_people_by_ids
+from db.principal import Principal
 from db.provenance import (
     list_claims_by_ids,
     list_claims_by_rounds,
@@ -26,6 +28,17 @@ from db.provenance import (
 )
 from db.rounds import count_rounds_of_companies, list_rounds_by_ids, list_rounds_of_companies
 from db.types import Pool
+
+
+async def _participations_as_of(
+    pool: Pool, keys: list[tuple[uuid.UUID, datetime.datetime | None]]
+) -> list[list[rows.Participation]]:
+    found: dict[tuple[uuid.UUID, datetime.datetime | None], list[rows.Participation]] = {}
+    for as_of in {as_of for _, as_of in keys}:
+        round_ids = [round_id for round_id, when in keys if when == as_of]
+        lists = await list_participations_by_rounds(pool, round_ids, as_of=as_of)
+        found.update(((round_id, as_of), ps) for round_id, ps in zip(round_ids, lists, strict=True))
+    return [found[key] for key in keys]
 
 
 class Loaders:
@@ -50,9 +63,10 @@ class Loaders:
         self.participation_by_id: DataLoader[uuid.UUID, rows.Participation | None] = DataLoader(
             partial(list_participations_by_ids, pool)
         )
-        self.participations_by_round: DataLoader[uuid.UUID, list[rows.Participation]] = DataLoader(
-            partial(list_participations_by_rounds, pool)
-        )
+        # Keyed by (round, as of): a past read sees the participations known then.
+        self.participations_by_round: DataLoader[
+            tuple[uuid.UUID, datetime.datetime | None], list[rows.Participation]
+        ] = DataLoader(partial(_participations_as_of, pool))
         self.claim_by_id: DataLoader[uuid.UUID, rows.Claim | None] = DataLoader(
             partial(list_claims_by_ids, pool)
         )
@@ -84,6 +98,8 @@ class Loaders:
 @dataclass
 class Context:
     pool: Pool
+    # The key behind the request; writes record it (the api_key_id columns).
+    principal: Principal | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -48,19 +48,12 @@ class FuzzyDate:
     date: datetime.date = strawberry.field(description="The first day of the period.")
     precision: DatePrecision
 
-    @strawberry.field(description='The period as people write it: "2026-Q1", "2026-03", "2026".')
-    def text(self) -> str:
-        d = self.date
-        match self.precision:
-            case DatePrecision.YEAR:
-                return f"{d.year}"
-            case DatePrecision.QUARTER:
-                return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
-            case DatePrecision.MONTH:
-                return f"{d.year}-{d.month:02d}"
-            case _:
-                return d.isoformat()
+    text: str = strawberry.field(
+        description='The period as people write it: "2026-Q1", "2026-03", "2026".'
+    )
 
     @classmethod
     def from_row(cls, row: rows.FuzzyDate | None) -> "FuzzyDate | None":
-        return None if row is None else cls(date=row.date, precision=DatePrecision(row.precision))
+        if row is None:
+            return None
+        return cls(date=row.date, precision=DatePrecision(row.precision), text=row.text)

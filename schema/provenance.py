@@ -1,6 +1,7 @@
 """Where facts come from: sources, the claims they make, and the status history."""
 
 import datetime
+import decimal
 import uuid
 from typing import TYPE_CHECKING, Annotated
 
@@ -64,7 +65,14 @@ class Claim(Node):
     pre_money_valuation: MoneyEstimate | None
     post_money_valuation: MoneyEstimate | None
     expected_close: FuzzyDate | None
+    announced: FuzzyDate | None
     is_lead: bool | None
+    usd_rate: decimal.Decimal | None = strawberry.field(
+        description="US dollars for one unit of the claim's currency, as used for `usd`."
+    )
+    usd_rate_date: datetime.date | None = strawberry.field(
+        description="The date of that European Central Bank reference rate."
+    )
 
     @classmethod
     def from_row(cls, row: rows.Claim) -> "Claim":
@@ -80,7 +88,10 @@ class Claim(Node):
             pre_money_valuation=MoneyEstimate.from_row(row.pre_money_valuation),
             post_money_valuation=MoneyEstimate.from_row(row.post_money_valuation),
             expected_close=FuzzyDate.from_row(row.expected_close),
+            announced=FuzzyDate.from_row(row.announced),
             is_lead=row.is_lead,
+            usd_rate=row.usd_rate,
+            usd_rate_date=row.usd_rate_date,
         )
 
     @strawberry.field
@@ -95,7 +106,9 @@ class Claim(Node):
 
         if self.row.participation_id is None:
             return None
-        siblings = await info.context.loaders.participations_by_round.load(self.row.round_id)
+        siblings = await info.context.loaders.participations_by_round.load(
+            (self.row.round_id, None)
+        )
         return next(
             Participation.from_row(p) for p in siblings if p.id == self.row.participation_id
         )

@@ -1,5 +1,8 @@
 """The root Query type."""
 
+import datetime
+from dataclasses import replace
+
 import strawberry
 
 from db.errors import BadInput
@@ -7,7 +10,7 @@ from db.ids import Kind
 from db.organizations import count_organizations, list_organizations, organizations_scope
 from db.pagination import page_request
 from db.rounds import RoundOrder as DbRoundOrder
-from db.rounds import count_rounds, list_rounds, rounds_page_request
+from db.rounds import count_rounds, list_rounds, list_rounds_by_ids, rounds_page_request
 from schema.connection import Connection
 from schema.context import Context
 from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
@@ -44,10 +47,22 @@ class Query:
                 participation = await loaders.participation_by_id.load(value)
                 return None if participation is None else Participation.from_row(participation)
 
-    @strawberry.field(description="A round by its id; null when none has that id.")
-    async def round(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Round | None:
-        found = await info.context.loaders.round_by_id.load(id_argument(Kind.ROUND, id, "id"))
-        return None if found is None else Round.from_row(found)
+    @strawberry.field(
+        description="A round by its id; null when none has that id. With asOf, the round "
+        "as it was known then (claims recorded by that time), null if it was not known yet."
+    )
+    async def round(
+        self,
+        info: strawberry.Info[Context, None],
+        id: strawberry.ID,
+        as_of: datetime.datetime | None = None,
+    ) -> Round | None:
+        round_id = id_argument(Kind.ROUND, id, "id")
+        if as_of is None:
+            found = await info.context.loaders.round_by_id.load(round_id)
+        else:
+            [found] = await list_rounds_by_ids(info.context.pool, [round_id], as_of=as_of)
+        return None if found is None else Round.from_row(found, as_of)
 
     @strawberry.field(
         description="Rounds matching the filter; by default the latest announced first, "
@@ -62,16 +77,19 @@ class Query:
         before: str | None = None,
         filter: RoundFilter | None = None,
         order_by: RoundOrder | None = None,
+        as_of: datetime.datetime | None = None,
     ) -> Connection[Round]:
         pool = info.context.pool
-        db_filter = await (filter or RoundFilter()).to_db(info.context)
+        db_filter = replace(await (filter or RoundFilter()).to_db(info.context), as_of=as_of)
         order = DbRoundOrder() if order_by is None else order_by.to_db()
         request = rounds_page_request(
             db_filter, order, first=first, after=after, last=last, before=before
         )
         page = await list_rounds(pool, filter=db_filter, order=order, page=request)
         return Connection.from_page(
-            page, Round.from_row, lambda: count_rounds(pool, filter=db_filter)
+            page,
+            lambda row: Round.from_row(row, as_of),
+            lambda: count_rounds(pool, filter=db_filter),
         )
 
     @strawberry.field(

@@ -32,6 +32,8 @@ async def load_person(info: strawberry.Info[Context, None], person_id: uuid.UUID
 @strawberry.type(description="One financing event of a company.")
 class Round(Node):
     row: strawberry.Private[rows.Round]
+    # Set on a read "as of" a past time: only what was recorded by then shows.
+    as_of: strawberry.Private[datetime.datetime | None]
     id: strawberry.ID
     round_type: RoundType
     reported_label: str | None = strawberry.field(
@@ -50,9 +52,10 @@ class Round(Node):
     post_money_valuation: MoneyEstimate | None
 
     @classmethod
-    def from_row(cls, row: rows.Round) -> "Round":
+    def from_row(cls, row: rows.Round, as_of: datetime.datetime | None = None) -> "Round":
         return cls(
             row=row,
+            as_of=as_of,
             id=strawberry.ID(encode_id(Kind.ROUND, row.id)),
             round_type=RoundType(row.round_type),
             reported_label=row.reported_label,
@@ -77,28 +80,39 @@ class Round(Node):
 
     @strawberry.field(description="Its investors, leads first.")
     async def participations(self, info: strawberry.Info[Context, None]) -> list["Participation"]:
-        found = await info.context.loaders.participations_by_round.load(self.row.id)
-        return [Participation.from_row(p) for p in found]
+        found = await info.context.loaders.participations_by_round.load((self.row.id, self.as_of))
+        return [Participation.from_row(p, self.as_of) for p in found]
 
     @strawberry.field(description="Who negotiates the deal, and for whom.")
     async def negotiators(self, info: strawberry.Info[Context, None]) -> list["Negotiator"]:
         found = await info.context.loaders.negotiators_by_round.load(self.row.id)
+        if self.as_of is not None:
+            known = {c.id for c in await self._claims(info)}
+            found = [n for n in found if n.claim_id is None or n.claim_id in known]
         return [Negotiator(row=n) for n in found]
+
+    async def _claims(self, info: strawberry.Info[Context, None]) -> list[rows.Claim]:
+        found = await info.context.loaders.claims_by_round.load(self.row.id)
+        return [c for c in found if self.as_of is None or c.recorded_at <= self.as_of]
 
     @strawberry.field(description="Every claim on the round and its participations, oldest first.")
     async def claims(self, info: strawberry.Info[Context, None]) -> list[Claim]:
-        found = await info.context.loaders.claims_by_round.load(self.row.id)
-        return [Claim.from_row(c) for c in found]
+        return [Claim.from_row(c) for c in await self._claims(info)]
 
     @strawberry.field(description="Each change of the round's status or stage, oldest first.")
     async def history(self, info: strawberry.Info[Context, None]) -> list[StatusEvent]:
         found = await info.context.loaders.status_events_by_round.load(self.row.id)
-        return [StatusEvent.from_row(e) for e in found]
+        return [
+            StatusEvent.from_row(e)
+            for e in found
+            if self.as_of is None or e.recorded_at <= self.as_of
+        ]
 
 
 @strawberry.type(description="An investor's part in a round, with its own status and stage.")
 class Participation(Node):
     row: strawberry.Private[rows.Participation]
+    as_of: strawberry.Private[datetime.datetime | None]
     id: strawberry.ID
     amount: MoneyEstimate | None
     is_lead: bool
@@ -106,9 +120,12 @@ class Participation(Node):
     stage: DealStage
 
     @classmethod
-    def from_row(cls, row: rows.Participation) -> "Participation":
+    def from_row(
+        cls, row: rows.Participation, as_of: datetime.datetime | None = None
+    ) -> "Participation":
         return cls(
             row=row,
+            as_of=as_of,
             id=strawberry.ID(encode_id(Kind.PARTICIPATION, row.id)),
             amount=MoneyEstimate.from_row(row.amount),
             is_lead=row.is_lead,
@@ -132,7 +149,12 @@ class Participation(Node):
     @strawberry.field(description="The claims about this participation, oldest first.")
     async def claims(self, info: strawberry.Info[Context, None]) -> list[Claim]:
         found = await info.context.loaders.claims_by_round.load(self.row.round_id)
-        return [Claim.from_row(c) for c in found if c.participation_id == self.row.id]
+        return [
+            Claim.from_row(c)
+            for c in found
+            if c.participation_id == self.row.id
+            and (self.as_of is None or c.recorded_at <= self.as_of)
+        ]
 
 
 @strawberry.type(description="A person said to negotiate a round, on behalf of an organization.")

@@ -5,12 +5,14 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorCodes
+from schema.mutation import Mutation
 from schema.organization import Organization, Person
 from schema.query import Query
 from schema.scalars import SCALARS
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     types=[Organization, Person],
     # Each distinct document is parsed and validated once, not on every request: the
     # caches live at module level, shared by the per-request extension instances.

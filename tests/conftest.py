@@ -19,8 +19,11 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
+from api.keys import issue_key
 from db.migrate import migrate
+from db.principal import Scope
 from db.types import Pool
+from tests.contract.openapi import check_rest_response
 
 _copies = itertools.count()
 
@@ -100,12 +103,39 @@ async def pool(db_url: str) -> AsyncIterator[Pool]:
         yield created
 
 
+# Test keys may spend freely, so that only the rate-limit tests meet a limit.
+UNLIMITED = 1_000_000_000
+
+
+async def create_key(
+    db_url: str, *, scope: Scope = Scope.WRITE, rate_limit: int | None = UNLIMITED
+) -> str:
+    """A new API key in the database at `db_url`; its secret."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        issued = await issue_key(
+            conn, name=f"test {scope}", scope=scope, rate_limit_per_minute=rate_limit
+        )
+    finally:
+        await conn.close()
+    return issued.secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture(scope="module")
 async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(db_url, pool_min_size=1, pool_max_size=4)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://test",
+            headers=bearer(await create_key(db_url)),
+            event_hooks={"response": [check_rest_response]},
+        ) as http:
             yield http
 
 

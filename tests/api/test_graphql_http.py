@@ -8,6 +8,7 @@ from asgi_lifespan import LifespanManager
 
 from api.app import create_app
 from api.graphql_http import MAX_BODY_BYTES, negotiate
+from tests.conftest import bearer, create_key
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = '{ organization(slug: "nothing-here") { id } }'
@@ -148,7 +149,9 @@ async def cors_client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(db_url, pool_min_size=1, pool_max_size=2, cors_origins=["https://app.example"])
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=bearer(await create_key(db_url))
+        ) as http:
             yield http
 
 

@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 from api.app import create_app
 from db.seed import seed
 from db.types import Pool
+from tests.conftest import bearer, create_key
 from tests.graphql import graphql_data
 
 _ASYNCPG_OWN = ("RESET ALL", "typeinfo", "set_config('jit'")
@@ -39,7 +40,9 @@ async def counted(db_url: str, counter: StatementCounter) -> AsyncIterator[httpx
     app = create_app(db_url, pool_min_size=1, pool_max_size=2, on_connect=counter.attach)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=bearer(await create_key(db_url))
+        ) as http:
             yield http
 
 

@@ -1,0 +1,133 @@
+"""Every /graphql and /v1 request needs an API key: `Authorization: Bearer <key>`.
+
+A pure ASGI middleware. For a guarded path it finds the key and charges the request's
+first point in one statement (db/ratelimit.py), so a revoked key is refused on its very
+next request, on every process. It refuses with 401 (no, unknown or revoked key), 403 (a
+REST method the key's scope does not allow; GraphQL checks mutations itself) or 429 (no
+points left), and otherwise hands the request on with its Principal and Quota in the
+request state. Every answer to a keyed request carries the RateLimit headers.
+
+Open: /healthz, /readyz, /metrics, /docs, /openapi.json (everything outside /graphql and
+/v1), and GraphiQL's page, a static file that a browser loads without a key.
+"""
+
+import hmac
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.graphql_http import JSON, negotiate, wants_graphiql
+from api.keys import hash_secret, looks_like_secret
+from api.ratelimit import Quota
+from api.refusals import Refusal, bad_key, forbidden, no_key, rate_limited
+from api.state import key_usage_of, pool_of
+from db.principal import Principal
+from db.principal import Scope as KeyScope
+from db.ratelimit import charge_by_secret_hash
+
+GRAPHQL_PATH = "/graphql"
+REST_PREFIX = "/v1"
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def is_rest_path(path: str) -> bool:
+    return _under(path, REST_PREFIX)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    # The scheme is case-insensitive (RFC 9110 section 11.1).
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def rest_scope(method: str) -> KeyScope:
+    """REST reads need scope read; anything that changes data needs write."""
+    return KeyScope.READ if method in _READING_METHODS else KeyScope.WRITE
+
+
+def principal_of(request: Request) -> Principal:
+    """The key behind a request on a guarded path (for REST handlers to record writes)."""
+    principal = request.scope.get("state", {}).get("principal")
+    if not isinstance(principal, Principal):
+        raise LookupError(f"{request.url.path} is not behind the API key check")
+    return principal
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, *, default_per_minute: int) -> None:
+        self.app = app
+        self.default_per_minute = default_per_minute
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        rest = is_rest_path(path)
+        if not rest and not _under(path, GRAPHQL_PATH):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            # No websocket route takes a key yet; refuse rather than let one in unchecked.
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        request = Request(scope)
+        if not rest and wants_graphiql(request):
+            await self.app(scope, receive, send)
+            return
+
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            await self._refuse(no_key(), request, rest, send)
+            return
+        # Only well-formed secrets cost a query; the rest are surely unknown.
+        secret_hash = hash_secret(token)
+        charge = None
+        if looks_like_secret(token):
+            charge = await charge_by_secret_hash(
+                pool_of(request),
+                secret_hash=secret_hash,
+                points=1,
+                default_per_minute=self.default_per_minute,
+            )
+        # The key was found by its hash through a unique index. That lookup's timing
+        # reveals nothing useful: an attacker cannot steer the SHA-256 of a guess towards
+        # a stored hash. The constant-time comparison of the full hashes is a second
+        # check that does not depend on how the database compares bytes.
+        if charge is None or not hmac.compare_digest(charge.secret_hash, secret_hash):
+            await self._refuse(bad_key(), request, rest, send)
+            return
+
+        principal, quota = charge.principal, Quota.after(charge, 1)
+        key_usage_of(request).note(principal.key_id)
+        state = scope.setdefault("state", {})
+        state["principal"], state["quota"] = principal, quota
+
+        async def send_with_quota(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # The quota as the request's last charge left it (GraphQL charges again).
+                headers = [*message.get("headers", []), *quota.headers()]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        refusal: Refusal | None = None
+        needed = rest_scope(request.method)
+        if rest and not principal.may(needed):
+            refusal = forbidden(needed, principal.scope)
+        elif not charge.taken:
+            refusal = rate_limited(1, quota.retry_after(1))
+        if refusal is not None:
+            await self._refuse(refusal, request, rest, send_with_quota)
+            return
+        await self.app(scope, receive, send_with_quota)
+
+    async def _refuse(self, refusal: Refusal, request: Request, rest: bool, send: Send) -> None:
+        if rest:
+            response = refusal.problem()
+        else:
+            response = refusal.graphql(negotiate(request.headers.get("accept")) or JSON)
+        await response(request.scope, request.receive, send)

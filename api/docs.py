@@ -1,0 +1,57 @@
+"""The REST contract: /openapi.json from openapi/openapi.yaml, and /docs to read it.
+
+The documentation page and its Swagger UI assets are served from the installed
+`swagger-ui-bundle-v2` package, so /docs works with no internet access.
+"""
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+SPEC_PATH = Path(__file__).parents[1] / "openapi" / "openapi.yaml"
+
+
+@functools.cache
+def openapi_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+    return spec
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi_spec())
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>dealgraph REST API</title>
+  <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head>
+<body>
+  <div id="docs"></div>
+  <script src="/docs/assets/swagger-ui-bundle.js"></script>
+  <script>
+    SwaggerUIBundle({url: "/openapi.json", dom_id: "#docs", deepLinking: true});
+  </script>
+</body>
+</html>
+"""
+
+
+async def docs_page(request: Request) -> Response:
+    return HTMLResponse(_DOCS_PAGE)
+
+
+routes = [
+    Route("/openapi.json", openapi_json, methods=["GET"]),
+    Route("/docs", docs_page, methods=["GET"]),
+    Mount("/docs/assets", app=StaticFiles(directory=str(swagger_ui_path)), name="docs-assets"),
+]

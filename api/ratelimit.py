@@ -1,0 +1,120 @@
+"""Rate limits per key, in points: a REST request costs 1, a GraphQL request its query cost.
+
+A key may spend its points-per-minute (its own, or the configured default) in a burst, and
+gets them back continuously at that rate. The budget lives in PostgreSQL (db/ratelimit.py),
+so it holds across processes. Every answer to a keyed request reports it in the headers of
+the IETF draft (draft-ietf-httpapi-ratelimit-headers):
+
+    RateLimit-Policy: "key";q=6000;w=60     the key's points per 60 s window
+    RateLimit: "key";r=5988;t=1             points left, seconds until the bucket is full
+"""
+
+import math
+from dataclasses import dataclass
+
+from graphql import OperationType
+from starlette.requests import Request
+
+from api.refusals import Refusal, bad_key, forbidden, rate_limited
+from api.state import pool_of
+from db.principal import Principal, Scope
+from db.ratelimit import Charge, charge_by_key_id
+from schema.limits import TooCostly
+
+DEFAULT_PER_MINUTE = 6_000
+_POLICY = '"key"'
+
+
+@dataclass(slots=True)
+class Quota:
+    """A key's bucket as this request's last charge left it, and what the request paid."""
+
+    per_minute: float
+    tokens: float
+    charged: int
+
+    @classmethod
+    def after(cls, charge: Charge, points: int) -> "Quota":
+        return cls(charge.per_minute, charge.tokens, points if charge.taken else 0)
+
+    def update(self, charge: Charge, points: int) -> None:
+        self.per_minute, self.tokens = charge.per_minute, charge.tokens
+        if charge.taken:
+            self.charged += points
+
+    @property
+    def remaining(self) -> int:
+        return math.floor(self.tokens)
+
+    def seconds_for(self, points: float) -> int:
+        """Seconds until the bucket holds `points` more than it does now."""
+        return math.ceil(max(points, 0) * 60 / self.per_minute)
+
+    def retry_after(self, points: int) -> int:
+        return max(1, self.seconds_for(points - self.tokens))
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        reset = self.seconds_for(self.per_minute - self.tokens)
+        return [
+            (b"ratelimit-policy", f"{_POLICY};q={math.floor(self.per_minute)};w=60".encode()),
+            (b"ratelimit", f"{_POLICY};r={self.remaining};t={reset}".encode()),
+        ]
+
+
+def principal_and_quota(request: Request) -> tuple[Principal, Quota] | None:
+    """What the auth middleware found; None only in an app built without it (benchmarks)."""
+    state = request.scope.get("state", {})
+    principal, quota = state.get("principal"), state.get("quota")
+    if principal is None or quota is None:
+        return None
+    assert isinstance(principal, Principal)
+    assert isinstance(quota, Quota)
+    return principal, quota
+
+
+async def admit_operation(request: Request, operation: OperationType, cost: int) -> Refusal | None:
+    """Check the scope an operation needs and charge its cost; a refusal, or None to go on.
+
+    A mutation needs scope write. A request costs its query cost, at least 1 point; the
+    first point was taken with authentication, so a request refused later (a bad document,
+    too little scope, too few points) costs that one point. A query that costs more than
+    the key's whole budget raises TooCostly: no wait would let it through.
+    """
+    found = principal_and_quota(request)
+    if found is None:
+        return None
+    principal, quota = found
+    needed = Scope.WRITE if operation is OperationType.MUTATION else Scope.READ
+    if not principal.may(needed):
+        return forbidden(needed, principal.scope)
+    points = max(cost, 1)
+    if points > quota.per_minute:
+        raise TooCostly(
+            f"the query costs {points} points, more than this key's whole budget of "
+            f"{math.floor(quota.per_minute)} points per minute; ask for less"
+        )
+    more = points - quota.charged
+    if more <= 0:
+        return None
+    charge = await charge_by_key_id(
+        pool_of(request),
+        key_id=principal.key_id,
+        points=more,
+        # The bucket's size as found a moment ago, whether the key's own or the default.
+        default_per_minute=math.floor(quota.per_minute),
+    )
+    if charge is None:
+        return bad_key()
+    quota.update(charge, more)
+    if not charge.taken:
+        return rate_limited(more, quota.retry_after(more))
+    return None
+
+
+def cost_report(request: Request) -> dict[str, int]:
+    """What this request paid and what the key has left, for `extensions.cost`."""
+    found = principal_and_quota(request)
+    if found is None:
+        return {}
+    _, quota = found
+    return {"charged": quota.charged, "remaining": quota.remaining}

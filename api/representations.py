@@ -1,0 +1,240 @@
+"""Rows as the REST API shows them: snake_case JSON, ids as in GraphQL, money as strings.
+
+Each renderer loads what its rows refer to (companies, investors, sources) in one
+batch query per kind, whatever the number of rows.
+"""
+
+import uuid
+from typing import Any
+
+from db import rows
+from db.ids import Kind, encode_id
+from db.organizations import list_organizations_by_ids
+from db.participations import list_participations_by_rounds
+from db.people import list_people_by_ids
+from db.provenance import (
+    list_claims_by_rounds,
+    list_negotiators_by_rounds,
+    list_sources_by_ids,
+    list_status_events_by_rounds,
+)
+from db.rounds import list_rounds_by_ids
+from db.types import Executor
+
+JSON = dict[str, Any]
+
+
+def money_json(m: rows.MoneyEstimate | None) -> JSON | None:
+    if m is None:
+        return None
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "qualifier": m.qualifier,
+        "currency": m.currency,
+        "low": text(m.low),
+        "high": text(m.high),
+        "usd": text(m.usd),
+    }
+
+
+def fuzzy_date_json(d: rows.FuzzyDate | None) -> JSON | None:
+    if d is None:
+        return None
+    return {"date": d.date.isoformat(), "precision": d.precision, "text": d.text}
+
+
+def organization_json(o: rows.Organization) -> JSON:
+    return {
+        "id": encode_id(Kind.ORGANIZATION, o.id),
+        "slug": o.slug,
+        "name": o.name,
+        "aliases": o.aliases,
+        "description": o.description,
+        "website": o.website,
+        "country_code": o.country_code,
+        "city": o.city,
+        "founded": fuzzy_date_json(o.founded),
+        "categories": o.categories,
+        "investor_types": o.investor_types,
+    }
+
+
+def _ref(kind: Kind, row: rows.Organization | rows.Person) -> JSON:
+    return {"id": encode_id(kind, row.id), "slug": row.slug, "name": row.name}
+
+
+def source_json(s: rows.Source) -> JSON:
+    return {
+        "id": encode_id(Kind.SOURCE, s.id),
+        "url": s.url,
+        "publisher": s.publisher,
+        "title": s.title,
+        "published_at": None if s.published_at is None else s.published_at.isoformat(),
+        "kind": s.kind,
+        "language": s.language,
+    }
+
+
+class _Related:
+    """The organizations and people some rows refer to, loaded in one query each."""
+
+    def __init__(self) -> None:
+        self.organizations: dict[uuid.UUID, rows.Organization] = {}
+        self.people: dict[uuid.UUID, rows.Person] = {}
+
+    async def load(
+        self, db: Executor, organization_ids: set[uuid.UUID], person_ids: set[uuid.UUID]
+    ) -> None:
+        if organization_ids:
+            found = await list_organizations_by_ids(db, sorted(organization_ids))
+            self.organizations.update((o.id, o) for o in found if o is not None)
+        if person_ids:
+            people = await list_people_by_ids(db, sorted(person_ids))
+            self.people.update((p.id, p) for p in people if p is not None)
+
+    def organization(self, org_id: uuid.UUID) -> JSON:
+        return _ref(Kind.ORGANIZATION, self.organizations[org_id])
+
+    def investor(self, p: rows.Participation) -> JSON:
+        if p.investor_organization_id is not None:
+            return {"kind": "organization", **self.organization(p.investor_organization_id)}
+        assert p.investor_person_id is not None  # a check constraint guarantees it
+        return {"kind": "person", **_ref(Kind.PERSON, self.people[p.investor_person_id])}
+
+    def participation(self, p: rows.Participation) -> JSON:
+        return {
+            "id": encode_id(Kind.PARTICIPATION, p.id),
+            "round_id": encode_id(Kind.ROUND, p.round_id),
+            "investor": self.investor(p),
+            "amount": money_json(p.amount),
+            "is_lead": p.is_lead,
+            "status": p.status,
+            "stage": p.stage,
+        }
+
+    def round(self, r: rows.Round, participations: list[rows.Participation]) -> JSON:
+        return {
+            "id": encode_id(Kind.ROUND, r.id),
+            "company": self.organization(r.company_id),
+            "round_type": r.round_type,
+            "reported_label": r.reported_label,
+            "status": r.status,
+            "stage": r.stage,
+            "announced": fuzzy_date_json(r.announced),
+            "announced_on": None if r.announced is None else r.announced.date.isoformat(),
+            "closed_on": None if r.closed_on is None else r.closed_on.isoformat(),
+            "expected_close": fuzzy_date_json(r.expected_close),
+            "amount": money_json(r.amount),
+            "target_amount": money_json(r.target_amount),
+            "pre_money_valuation": money_json(r.pre_money_valuation),
+            "post_money_valuation": money_json(r.post_money_valuation),
+            "participations": [self.participation(p) for p in participations],
+        }
+
+
+def _investor_ids(
+    participations: list[rows.Participation],
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    orgs = {p.investor_organization_id for p in participations if p.investor_organization_id}
+    people = {p.investor_person_id for p in participations if p.investor_person_id}
+    return orgs, people
+
+
+async def rounds_json(db: Executor, found: list[rows.Round]) -> list[JSON]:
+    participations = await list_participations_by_rounds(db, [r.id for r in found])
+    flat = [p for ps in participations for p in ps]
+    orgs, people = _investor_ids(flat)
+    related = _Related()
+    await related.load(db, orgs | {r.company_id for r in found}, people)
+    return [related.round(r, ps) for r, ps in zip(found, participations, strict=True)]
+
+
+async def round_detail_json(db: Executor, found: rows.Round) -> JSON:
+    [participations] = await list_participations_by_rounds(db, [found.id])
+    [claims] = await list_claims_by_rounds(db, [found.id])
+    [events] = await list_status_events_by_rounds(db, [found.id])
+    [negotiators] = await list_negotiators_by_rounds(db, [found.id])
+    source_ids = sorted(
+        {c.source_id for c in claims} | {e.source_id for e in events if e.source_id}
+    )
+    sources = {s.id: s for s in await list_sources_by_ids(db, source_ids) if s is not None}
+    orgs, people = _investor_ids(participations)
+    orgs |= {found.company_id} | {n.organization_id for n in negotiators if n.organization_id}
+    people |= {n.person_id for n in negotiators}
+    related = _Related()
+    await related.load(db, orgs, people)
+    return {
+        **related.round(found, participations),
+        "claims": [
+            {
+                "id": encode_id(Kind.CLAIM, c.id),
+                "source": source_json(sources[c.source_id]),
+                "participation_id": None
+                if c.participation_id is None
+                else encode_id(Kind.PARTICIPATION, c.participation_id),
+                "quote": c.quote,
+                "attribution": c.attribution,
+                "recorded_at": c.recorded_at.isoformat(),
+                "status": c.status,
+                "stage": c.stage,
+                "amount": money_json(c.amount),
+                "pre_money_valuation": money_json(c.pre_money_valuation),
+                "post_money_valuation": money_json(c.post_money_valuation),
+                "expected_close": fuzzy_date_json(c.expected_close),
+                "announced": fuzzy_date_json(c.announced),
+                "is_lead": c.is_lead,
+                "usd_rate": None if c.usd_rate is None else str(c.usd_rate),
+                "usd_rate_date": None if c.usd_rate_date is None else c.usd_rate_date.isoformat(),
+            }
+            for c in claims
+        ],
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "status": e.status,
+                "stage": e.stage,
+                "source": None if e.source_id is None else source_json(sources[e.source_id]),
+            }
+            for e in events
+        ],
+        "negotiators": [
+            {
+                "person": _ref(Kind.PERSON, related.people[n.person_id]),
+                "on_behalf_of": None
+                if n.organization_id is None
+                else related.organization(n.organization_id),
+            }
+            for n in negotiators
+        ],
+    }
+
+
+async def investments_json(db: Executor, participations: list[rows.Participation]) -> list[JSON]:
+    rounds = {
+        r.id: r
+        for r in await list_rounds_by_ids(db, sorted({p.round_id for p in participations}))
+        if r is not None
+    }
+    orgs, people = _investor_ids(participations)
+    related = _Related()
+    await related.load(db, orgs | {r.company_id for r in rounds.values()}, people)
+    answers = []
+    for p in participations:
+        r = rounds[p.round_id]
+        answers.append(
+            {
+                **related.participation(p),
+                "round": {
+                    "id": encode_id(Kind.ROUND, r.id),
+                    "company": related.organization(r.company_id),
+                    "round_type": r.round_type,
+                    "status": r.status,
+                    "stage": r.stage,
+                    "announced_on": None if r.announced is None else r.announced.date.isoformat(),
+                },
+            }
+        )
+    return answers

@@ -1,0 +1,81 @@
+"""GET /v1/organizations/{id_or_slug} and its rounds and investments."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.representations import investments_json, organization_json, rounds_json
+from api.rest import QueryParams, json_answer
+from api.state import pool_of
+from db.errors import NotFound
+from db.organizations import fetch_organization
+from db.pagination import page_request
+from db.participations import investments_scope, list_investments_of_investors
+from db.rounds import company_rounds_scope, list_rounds_of_companies
+from db.rows import Organization
+from db.types import Pool
+
+
+async def _organization(pool: Pool, request: Request) -> Organization:
+    id_or_slug = request.path_params["id_or_slug"]
+    found = await fetch_organization(pool, id_or_slug)
+    if found is None:
+        raise NotFound(f"no organization has the id or slug {id_or_slug!r}", field="id_or_slug")
+    return found
+
+
+async def get_organization_endpoint(request: Request) -> Response:
+    pool = pool_of(request)
+    QueryParams(request, ())
+    return json_answer(request, organization_json(await _organization(pool, request)))
+
+
+async def organization_rounds_endpoint(request: Request) -> Response:
+    pool = pool_of(request)
+    params = QueryParams(request, ("limit", "cursor"))
+    org = await _organization(pool, request)
+    page_args = page_request(
+        company_rounds_scope(org.id),
+        first=params.limit(),
+        after=params.text("cursor", max_length=500),
+        cursor_field="cursor",
+    )
+    [page] = await list_rounds_of_companies(pool, [org.id], page_args)
+    return json_answer(
+        request,
+        {
+            "data": await rounds_json(pool, page.items),
+            "next_cursor": page.cursors[-1] if page.has_next else None,
+        },
+    )
+
+
+async def organization_investments_endpoint(request: Request) -> Response:
+    pool = pool_of(request)
+    params = QueryParams(request, ("limit", "cursor"))
+    org = await _organization(pool, request)
+    page_args = page_request(
+        investments_scope(org.id),
+        first=params.limit(),
+        after=params.text("cursor", max_length=500),
+        cursor_field="cursor",
+    )
+    [page] = await list_investments_of_investors(pool, [org.id], page_args)
+    return json_answer(
+        request,
+        {
+            "data": await investments_json(pool, page.items),
+            "next_cursor": page.cursors[-1] if page.has_next else None,
+        },
+    )
+
+
+routes = [
+    Route("/organizations/{id_or_slug}", get_organization_endpoint, methods=["GET"]),
+    Route("/organizations/{id_or_slug}/rounds", organization_rounds_endpoint, methods=["GET"]),
+    Route(
+        "/organizations/{id_or_slug}/investments",
+        organization_investments_endpoint,
+        methods=["GET"],
+    ),
+]

@@ -1,0 +1,113 @@
+"""GET /v1/rounds and /v1/rounds/{id}."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.representations import round_detail_json, rounds_json
+from api.rest import QueryParams, json_answer
+from api.state import pool_of
+from db.errors import BadInput, NotFound
+from db.ids import InvalidId, Kind, decode_id
+from db.organizations import fetch_investor_id, fetch_organization
+from db.pagination import page_request
+from db.rounds import RoundFilter, RoundOrder, list_rounds, list_rounds_by_ids, rounds_scope
+from db.types import Pool
+from schema.enums import DealStage, DealStatus, RoundType
+
+_SORTS = {
+    "announced_on": RoundOrder("ANNOUNCED_ON", "ASC"),
+    "-announced_on": RoundOrder("ANNOUNCED_ON", "DESC"),
+    "amount_usd": RoundOrder("AMOUNT_USD", "ASC"),
+    "-amount_usd": RoundOrder("AMOUNT_USD", "DESC"),
+}
+_PARAMETERS = (
+    "status",
+    "stage",
+    "round_type",
+    "company",
+    "investor",
+    "announced_from",
+    "announced_to",
+    "min_amount_usd",
+    "sort",
+    "limit",
+    "cursor",
+)
+
+
+async def _filter(pool: Pool, params: QueryParams) -> RoundFilter:
+    company_id = investor_id = None
+    if (company := params.text("company")) is not None:
+        org = await fetch_organization(pool, company)
+        if org is None:
+            raise BadInput(
+                f"company: no organization has the id or slug {company!r}", field="company"
+            )
+        company_id = org.id
+    if (investor := params.text("investor")) is not None:
+        investor_id = await fetch_investor_id(pool, investor)
+        if investor_id is None:
+            raise BadInput(
+                f"investor: no investor has the id or slug {investor!r}", field="investor"
+            )
+    announced_from, announced_to = params.date("announced_from"), params.date("announced_to")
+    if announced_from and announced_to and announced_from > announced_to:
+        raise BadInput("announced_from is after announced_to", field="announced_from")
+
+    def names(
+        values: list[DealStatus] | list[DealStage] | list[RoundType] | None,
+    ) -> list[str] | None:
+        return None if values is None else [v.value for v in values]
+
+    return RoundFilter(
+        statuses=names(params.enums("status", DealStatus)),
+        stages=names(params.enums("stage", DealStage)),
+        round_types=names(params.enums("round_type", RoundType)),
+        company_id=company_id,
+        investor_id=investor_id,
+        announced_from=announced_from,
+        announced_to=announced_to,
+        min_amount_usd=params.decimal("min_amount_usd"),
+    )
+
+
+async def list_rounds_endpoint(request: Request) -> Response:
+    pool = pool_of(request)
+    params = QueryParams(request, _PARAMETERS)
+    round_filter = await _filter(pool, params)
+    order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
+    request_page = page_request(
+        rounds_scope(round_filter, order),
+        first=params.limit(),
+        after=params.text("cursor", max_length=500),
+        cursor_field="cursor",
+    )
+    page = await list_rounds(pool, filter=round_filter, order=order, page=request_page)
+    return json_answer(
+        request,
+        {
+            "data": await rounds_json(pool, page.items),
+            "next_cursor": page.cursors[-1] if page.has_next else None,
+        },
+    )
+
+
+async def get_round_endpoint(request: Request) -> Response:
+    pool = pool_of(request)
+    QueryParams(request, ())
+    public_id = request.path_params["id"]
+    try:
+        round_id = decode_id(Kind.ROUND, public_id)
+    except InvalidId as e:
+        raise NotFound(f"id: {e}", field="id") from None
+    [found] = await list_rounds_by_ids(pool, [round_id])
+    if found is None:
+        raise NotFound(f"no round has the id {public_id!r}", field="id")
+    return json_answer(request, await round_detail_json(pool, found))
+
+
+routes = [
+    Route("/rounds", list_rounds_endpoint, methods=["GET"]),
+    Route("/rounds/{id}", get_round_endpoint, methods=["GET"]),
+]
