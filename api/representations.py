@@ -4,6 +4,7 @@ Each renderer loads what its rows refer to (companies, investors, sources) in on
 batch query per kind, whatever the number of rows.
 """
 
+import datetime
 import uuid
 from typing import Any
 
@@ -143,8 +144,10 @@ def _investor_ids(
     return orgs, people
 
 
-async def rounds_json(db: Executor, found: list[rows.Round]) -> list[JSON]:
-    participations = await list_participations_by_rounds(db, [r.id for r in found])
+async def rounds_json(
+    db: Executor, found: list[rows.Round], as_of: datetime.datetime | None = None
+) -> list[JSON]:
+    participations = await list_participations_by_rounds(db, [r.id for r in found], as_of=as_of)
     flat = [p for ps in participations for p in ps]
     orgs, people = _investor_ids(flat)
     related = _Related()
@@ -152,11 +155,19 @@ async def rounds_json(db: Executor, found: list[rows.Round]) -> list[JSON]:
     return [related.round(r, ps) for r, ps in zip(found, participations, strict=True)]
 
 
-async def round_detail_json(db: Executor, found: rows.Round) -> JSON:
-    [participations] = await list_participations_by_rounds(db, [found.id])
+async def round_detail_json(
+    db: Executor, found: rows.Round, as_of: datetime.datetime | None = None
+) -> JSON:
+    """A round with all that is known of it; as of a time, what was recorded by then."""
+    [participations] = await list_participations_by_rounds(db, [found.id], as_of=as_of)
     [claims] = await list_claims_by_rounds(db, [found.id])
     [events] = await list_status_events_by_rounds(db, [found.id])
     [negotiators] = await list_negotiators_by_rounds(db, [found.id])
+    if as_of is not None:
+        claims = [c for c in claims if c.recorded_at <= as_of]
+        events = [e for e in events if e.recorded_at <= as_of]
+        known = {c.id for c in claims}
+        negotiators = [n for n in negotiators if n.claim_id is None or n.claim_id in known]
     source_ids = sorted(
         {c.source_id for c in claims} | {e.source_id for e in events if e.source_id}
     )

@@ -118,6 +118,21 @@ class QueryParams:
         except ValueError:
             raise BadInput(f"{name}: {value!r} is not a date (YYYY-MM-DD)", field=name) from None
 
+    def moment(self, name: str) -> datetime.datetime | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise BadInput(
+                f"{name}: {value!r} is not a time with a zone, such as 2026-01-30T12:00:00Z",
+                field=name,
+            )
+        return moment
+
     def decimal(self, name: str) -> decimal.Decimal | None:
         value = self.values.get(name)
         if value is None:

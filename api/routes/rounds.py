@@ -30,6 +30,7 @@ _PARAMETERS = (
     "announced_from",
     "announced_to",
     "min_amount_usd",
+    "as_of",
     "sort",
     "limit",
     "cursor",
@@ -69,6 +70,7 @@ async def _filter(pool: Pool, params: QueryParams) -> RoundFilter:
         announced_from=announced_from,
         announced_to=announced_to,
         min_amount_usd=params.decimal("min_amount_usd"),
+        as_of=params.moment("as_of"),
     )
 
 
@@ -87,7 +89,7 @@ async def list_rounds_endpoint(request: Request) -> Response:
     return json_answer(
         request,
         {
-            "data": await rounds_json(pool, page.items),
+            "data": await rounds_json(pool, page.items, round_filter.as_of),
             "next_cursor": page.cursors[-1] if page.has_next else None,
         },
     )
@@ -95,16 +97,17 @@ async def list_rounds_endpoint(request: Request) -> Response:
 
 async def get_round_endpoint(request: Request) -> Response:
     pool = pool_of(request)
-    QueryParams(request, ())
+    as_of = QueryParams(request, ("as_of",)).moment("as_of")
     public_id = request.path_params["id"]
     try:
         round_id = decode_id(Kind.ROUND, public_id)
     except InvalidId as e:
         raise NotFound(f"id: {e}", field="id") from None
-    [found] = await list_rounds_by_ids(pool, [round_id])
+    [found] = await list_rounds_by_ids(pool, [round_id], as_of=as_of)
     if found is None:
-        raise NotFound(f"no round has the id {public_id!r}", field="id")
-    return json_answer(request, await round_detail_json(pool, found))
+        known = "" if as_of is None else f" known as of {as_of.isoformat()}"
+        raise NotFound(f"no round{known} has the id {public_id!r}", field="id")
+    return json_answer(request, await round_detail_json(pool, found, as_of))
 
 
 routes = [

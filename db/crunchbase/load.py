@@ -179,9 +179,10 @@ from crunchbase_new_round
 
 _INSERT_CLAIMS = """
 insert into claims (id, source_id, round_id, quote, attribution, status, stage, amount,
-                    recorded_at)
+                    announced_on, announced_precision, recorded_at)
 select claim_id, $1, id, quote, 'crunchbase-rounds.csv, record ' || line, 'REPORTED',
-    'CLOSED', amount, now()
+    'CLOSED', amount, announced_on,
+    case when announced_on is not null then 'DAY'::date_precision end, now()
 from crunchbase_new_round
 """
 

@@ -92,7 +92,25 @@ async def test_the_story_over_rest(client: httpx.AsyncClient) -> None:
     nvidia = next(p for p in denied.json()["participations"] if p["investor"]["slug"] == "nvidia")
     assert nvidia["status"] == "DENIED"
 
-    # GraphQL's as-of reads see the same history.
+    # REST's as-of reads tell the story step by step...
+    async def amazon_as_of(moment: str) -> Any:
+        response = await client.get(f"/v1/rounds/{round_['id']}", params={"as_of": moment})
+        if response.status_code == 404:
+            return None
+        found = response.json()
+        return next(
+            p["status"] for p in found["participations"] if p["investor"]["slug"] == "amazon"
+        )
+
+    assert await amazon_as_of(before) is None
+    assert await amazon_as_of(after_report) == "REPORTED"
+    assert await amazon_as_of(_now()) == "CONFIRMED"
+    listed = (await client.get("/v1/rounds", params={"as_of": before})).json()
+    assert round_["id"] not in {r["id"] for r in listed["data"]}
+    bad = await client.get("/v1/rounds", params={"as_of": "2026-01-30"})
+    assert bad.status_code == 400
+
+    # ...and GraphQL's as-of reads see the same history.
     query = (
         "query ($id: ID!, $t: DateTime) { round(id: $id, asOf: $t) { participations { status } } }"
     )

@@ -325,6 +325,24 @@ async def _snapshot(conn: Connection) -> dict[str, list[str]]:
     }
 
 
+async def test_imported_rounds_read_the_same_from_their_claims(
+    imported: ImportResult, pool: Pool
+) -> None:
+    """The stored values are what the claims-derived rule gives, now and as of now."""
+    differing = await pool.fetchval(
+        """
+        select count(*) from rounds r
+        join rounds_as_of(now()) d on d.id = r.id
+        where (r.status, r.stage, r.announced_on, r.amount_usd)
+              is distinct from (d.status, d.stage, d.announced_on, d.amount_usd)
+        """
+    )
+    assert differing == 0
+    assert await pool.fetchval("select count(*) from rounds_as_of(now())") == await pool.fetchval(
+        "select count(*) from rounds"
+    )
+
+
 async def test_a_second_import_changes_nothing(imported: ImportResult, pool: Pool) -> None:
     async with pool.acquire() as conn:
         before = await _snapshot(conn)
