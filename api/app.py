@@ -19,11 +19,19 @@ from api.auth import AuthMiddleware
 from api.body_limit import BodyLimitMiddleware
 from api.graphql_http import graphql_endpoint
 from api.key_usage import recording_key_usage
+from api.metrics import metrics_endpoint
+from api.observe import HEADER as REQUEST_ID_HEADER
+from api.observe import ObserveMiddleware
+from api.outage import OutageMiddleware
+from api.pool_metrics import sampling_pools
 from api.ratelimit import DEFAULT_PER_MINUTE
+from api.replica import READ_AFTER, WRITE_POSITION
 from api.rest import dealgraph_error, http_error
 from api.routes import changes, organizations, rounds, writes
 from api.state import State, pool_of
+from db.availability import PoolLimits
 from db.errors import DealgraphError
+from db.pool import open_pool
 
 if TYPE_CHECKING:
     from asyncpg.pool import _InitCallback
@@ -49,29 +57,58 @@ def create_app(
     *,
     pool_min_size: int = 2,
     pool_max_size: int = 10,
+    pool_timeout: float = 5.0,
+    statement_timeout_ms: int = 5000,
     cors_origins: Sequence[str] = (),
     on_connect: "_InitCallback[asyncpg.Record] | None" = None,
     rate_limit_per_minute: int = DEFAULT_PER_MINUTE,
     demo_key: str | None = None,
     guarded: bool = True,
+    compiled_queries: bool = True,
+    replica_url: str | None = None,
 ) -> Starlette:
     """The app; `on_connect` runs on each new database connection (tests count queries).
 
+    A request waits at most `pool_timeout` seconds for a connection, and PostgreSQL
+    cancels a statement after `statement_timeout_ms`; past either, or while the database
+    is down, the request is answered 503 (api/outage.py).
     `rate_limit_per_minute` is the points per minute of keys without a limit of their own;
     `demo_key` is filled into GraphiQL (the embedded default only). `guarded=False` leaves
     out API keys and rate limits, for benchmarks that measure what they cost, and nothing
-    else.
+    else. `replica_url`, given, is a read replica's: reads go there (api/replica.py).
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with (
-            asyncpg.create_pool(
-                database_url, min_size=pool_min_size, max_size=pool_max_size, init=on_connect
+            open_pool(
+                database_url,
+                limits=PoolLimits(pool_timeout, statement_timeout_ms),
+                min_size=pool_min_size,
+                max_size=pool_max_size,
+                init=on_connect,
             ) as pool,
             recording_key_usage(pool) as key_usage,
+            (
+                open_pool(
+                    replica_url,
+                    limits=PoolLimits(pool_timeout, statement_timeout_ms),
+                    min_size=pool_min_size,
+                    max_size=pool_max_size,
+                    init=on_connect,
+                )
+                if replica_url is not None
+                else contextlib.nullcontext(pool)
+            ) as replica_pool,
+            sampling_pools(pool, replica_pool),
         ):
-            yield {"pool": pool, "key_usage": key_usage, "demo_key": demo_key}
+            yield {
+                "pool": pool,
+                "replica_pool": replica_pool,
+                "key_usage": key_usage,
+                "demo_key": demo_key,
+                "compiled_queries": compiled_queries,
+            }
 
     guard = [Middleware(AuthMiddleware, default_per_minute=rate_limit_per_minute)]
 
@@ -80,6 +117,7 @@ def create_app(
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Mount(
                 "/v1",
                 routes=[
@@ -93,13 +131,16 @@ def create_app(
         ],
         exception_handlers={DealgraphError: dealgraph_error, HTTPException: http_error},
         middleware=[
+            Middleware(ObserveMiddleware),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
+                allow_headers=["authorization", "content-type", READ_AFTER],
+                expose_headers=[WRITE_POSITION, REQUEST_ID_HEADER],
                 max_age=600,
             ),
+            Middleware(OutageMiddleware),
             *(guard if guarded else []),
             Middleware(BodyLimitMiddleware),
         ],

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import logging.config
 import signal
 import sys
 import uuid
@@ -16,7 +17,11 @@ import uvicorn
 
 from api import key_commands
 from api.app import create_app
+from api.keys import DEMO_KEY_FILE
+from api.logs import LOG_CONFIG
+from api.metrics import import_progress
 from api.settings import Settings
+from api.workers import serve_workers
 from db import crunchbase
 from db.migrate import migrate as apply_migrations
 from db.principal import Scope
@@ -52,8 +57,14 @@ async def _prepare(url: str, *, seed: str) -> None:
         await conn.close()
 
 
+# How long in-flight requests may take to finish after SIGTERM before they are cut off.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+    # A stop that was asked for and done in order: status 0, what process managers
+    # (systemd, supervisord) take for a clean stop.
+    raise SystemExit(0)
 
 
 @click.group()
@@ -65,28 +76,61 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes; more than one share the port, the database and its limits.",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Serve the API. Without DATABASE_URL, on an embedded PostgreSQL with the demo data."""
+    logging.config.dictConfig(LOG_CONFIG)
     settings = Settings()
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once it is
+    # done; with the default action that would kill the process before the embedded
+    # PostgreSQL is stopped, so turn it into an ordinary exit instead. Set before the
+    # database starts, so that a SIGTERM while it starts stops it too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _database(settings) as (url, embedded):
         asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
         demo_key = None
         if embedded:
             demo_key = asyncio.run(key_commands.demo_key(url, settings.data_dir.resolve()))
+        if workers > 1:
+            click.echo(f"GraphQL: http://{host}:{port}/graphql ({workers} processes)")
+            serve_workers(
+                url,
+                host=host,
+                port=port,
+                workers=workers,
+                demo_key_file=(
+                    None if demo_key is None else settings.data_dir.resolve() / DEMO_KEY_FILE
+                ),
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            )
+            return
         app = create_app(
             url,
             pool_min_size=settings.pool_min_size,
             pool_max_size=settings.pool_max_size,
+            pool_timeout=settings.pool_timeout,
+            statement_timeout_ms=settings.statement_timeout_ms,
             cors_origins=settings.cors_origins,
             rate_limit_per_minute=settings.rate_limit_per_minute,
             demo_key=demo_key,
+            replica_url=settings.database_replica_url,
         )
         click.echo(f"GraphQL: http://{host}:{port}/graphql")
-        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once it
-        # is done; with the default action that would kill the process before the
-        # embedded PostgreSQL is stopped, so turn it into an ordinary exit instead.
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            log_config=LOG_CONFIG,
+            access_log=False,
+        )
 
 
 @main.command()
@@ -191,7 +235,9 @@ async def _import_crunchbase(
 ) -> crunchbase.ImportResult:
     conn = await asyncpg.connect(url)
     try:
-        return await crunchbase.import_crunchbase(conn, directory, progress=step)
+        return await crunchbase.import_crunchbase(
+            conn, directory, progress=step, rows=import_progress("crunchbase")
+        )
     finally:
         await conn.close()
 

@@ -31,6 +31,8 @@ _PORT = 5432
 _TIMEOUT = 60
 # sun_path is 104 bytes on macOS and 108 on Linux, both including the trailing NUL.
 _MAX_SOCKET_PATH = 103
+# postmaster.pid's status once the server accepts connections: a hot standby says "standby".
+_ACCEPTING = ("ready", "standby")
 
 
 class EmbeddedDatabaseError(Exception):
@@ -93,6 +95,57 @@ def embedded_database(data_dir: Path) -> Iterator[str]:
         if started:
             with _locked(data_dir / ".lock"):
                 _stop(data_dir, pgdata, user)
+
+
+@contextlib.contextmanager
+def stopped(data_dir: Path) -> Iterator[None]:
+    """Stop the server that `embedded_database(data_dir)` runs for the block's duration,
+    then start it again on the same socket: for tests of how its clients live through a
+    restart. The stop is pg_ctl's "fast" one: open sessions are cut off, as in a real
+    restart, and the server is down once the block begins."""
+    data_dir = data_dir.resolve()
+    pgdata = data_dir / "pgdata"
+    user = _server_user()
+    with _locked(data_dir / ".lock"):
+        _stop(data_dir, pgdata, user)
+    try:
+        yield
+    finally:
+        with _locked(data_dir / ".lock"):
+            _start(data_dir, pgdata, user)
+
+
+def create_standby(primary_url: str, data_dir: Path) -> None:
+    """Fill `data_dir/pgdata` with a base backup of the server at `primary_url` (one that
+    `embedded_database` runs), configured to stream from it: `embedded_database(data_dir)`
+    then starts a hot standby, a read-only replica of it, on a socket of its own.
+
+    It relies on what initdb gives every embedded cluster: `wal_level=replica`, ten WAL
+    senders, and `local replication all trust` in pg_hba.conf. No replication slot: a
+    standby that falls further behind than the primary keeps WAL for must be made again.
+    """
+    data_dir = data_dir.resolve()
+    pgdata = data_dir / "pgdata"
+    if (pgdata / "PG_VERSION").exists():
+        raise EmbeddedDatabaseError(f"{pgdata} already holds a cluster")
+    user = _server_user()
+    _create_data_dir(data_dir, user)
+    if user is not None:
+        _check_reachable(data_dir, user)
+    # -R writes primary_conninfo and standby.signal; -c fast does not wait for the next
+    # scheduled checkpoint to start the copy.
+    cmd: list[str | Path] = [_bin_dir() / "pg_basebackup", "-d", primary_url, "-D", pgdata]
+    cmd += ["-R", "-X", "stream", "-c", "fast"]
+    result = _run(cmd, user)
+    if result.returncode != 0:
+        raise EmbeddedDatabaseError(
+            f"pg_basebackup from {primary_url} into {pgdata} failed:\n{result.stderr.strip()}"
+        )
+    # The copy holds the primary's socket lock file when its socket lives in its pgdata; left
+    # there, the standby would take it for a running server's and refuse to start.
+    for lock in pgdata.glob(".s.PGSQL.*.lock"):
+        lock.unlink()
+    logger.info("Made a standby of %s in %s", primary_url, pgdata)
 
 
 def _bin_dir() -> Path:
@@ -187,7 +240,7 @@ def _running_server(pgdata: Path) -> _Postmaster | None:
                 # refuses to start while that pid lives; a dead pid it handles itself.
                 (pgdata / "postmaster.pid").unlink(missing_ok=True)
             return None
-        if info.status == "ready":
+        if info.status in _ACCEPTING:
             return info
         if time.monotonic() > deadline:
             raise EmbeddedDatabaseError(
@@ -213,7 +266,8 @@ def _check_reachable(data_dir: Path, user: _User) -> None:
     needs = [(d, x) for d in [*reversed(data_dir.parents), data_dir]]
     needs += [(d, x) for d in reversed(pginstall.parents)]
     needs += [(pginstall / d, rx) for d in ("", "bin", "lib", "share")]
-    needs += [(pginstall / "bin" / b, rx) for b in ("initdb", "pg_ctl", "postgres")]
+    programs = ("initdb", "pg_ctl", "postgres", "pg_basebackup")
+    needs += [(pginstall / "bin" / b, rx) for b in programs]
     for path, want in needs:
         st = path.stat()
         if st.st_uid == user.uid:
@@ -284,7 +338,7 @@ def _start(data_dir: Path, pgdata: Path, user: _User | None) -> _Postmaster:
         output.seek(0)
         pg_ctl_output = output.read().strip()
     info = _read_postmaster_pid(pgdata)
-    if code != 0 or info is None or info.status != "ready":
+    if code != 0 or info is None or info.status not in _ACCEPTING:
         try:
             tail = log.read_text(errors="replace").splitlines()[-20:]
         except FileNotFoundError:

@@ -5,6 +5,8 @@ mutation over GET is 405). The answer is `application/graphql-response+json` whe
 the client accepts it, with 4xx for request errors (the document does not parse or
 validate, or its variables do not fit) and 200 otherwise; plain `application/json`,
 always 200 for a well-formed request, for older clients. GraphiQL for a browser.
+Either way, a request the database could not serve for now (SERVICE_UNAVAILABLE,
+QUERY_TIMEOUT) is a 503 with Retry-After: a server error, which any client retries.
 """
 
 from dataclasses import dataclass
@@ -16,9 +18,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from api.graphiql import graphiql_page
+from api.graphql_storable import nul_refusal
 from api.ratelimit import admit_operation, cost_report, principal_and_quota
-from api.state import demo_key_of, pool_of
+from api.refusals import RETRY_AFTER_SECONDS
+from api.replica import pool_for, position_headers
+from api.state import compiled_queries_of, demo_key_of
+from db.availability import CODES as UNAVAILABLE_CODES
+from db.errors import BadInput
 from schema.context import Context
+from schema.fastpath import compiled_answer
 from schema.limits import (
     MAX_COST,
     QueryLimitError,
@@ -188,6 +196,8 @@ async def graphql_endpoint(request: Request) -> Response:
     if request.method == "GET" and operation.operation is not OperationType.QUERY:
         message = "only queries may be sent with GET; use POST"
         return _render(media_type, 405, _errors(message, "METHOD_NOT_ALLOWED"), allow="POST")
+    if (refusal_reason := nul_refusal(document, params.variables)) is not None:
+        return _request_error(media_type, refusal_reason, "BAD_USER_INPUT")
     found = measure(schema._schema, document, operation, params.variables)
     try:
         check_limits(found)
@@ -197,11 +207,22 @@ async def graphql_endpoint(request: Request) -> Response:
     if refusal is not None:
         return refusal.graphql(media_type)
     keyed = principal_and_quota(request)
+    try:
+        pool = await pool_for(request, operation.operation)
+    except BadInput as e:
+        return _request_error(media_type, e.message, "BAD_REQUEST")
+    extensions = {"cost": {"requested": found.cost, "limit": MAX_COST, **cost_report(request)}}
+
+    if compiled_queries_of(request):
+        data = await compiled_answer(pool, document, operation, params.variables)
+        if data is not None:
+            body = b'{"data":' + data + b',"extensions":' + orjson.dumps(extensions) + b"}"
+            return Response(body, 200, media_type=media_type)
 
     result = await schema.execute(
         params.query,
         variable_values=params.variables,
-        context_value=Context(pool=pool_of(request), principal=keyed[0] if keyed else None),
+        context_value=Context(pool=pool, principal=keyed[0] if keyed else None),
         operation_name=params.operation_name,
     )
 
@@ -213,8 +234,13 @@ async def graphql_endpoint(request: Request) -> Response:
     request_failed = result.data is None and all(e.path is None for e in result.errors or [])
     if not request_failed:
         answer["data"] = result.data
-    answer["extensions"] = {
-        "cost": {"requested": found.cost, "limit": MAX_COST, **cost_report(request)}
-    }
+    answer["extensions"] = extensions
+    if any((e.extensions or {}).get("code") in UNAVAILABLE_CODES for e in result.errors or []):
+        # The database let the request down, not the client: a 503 tells any HTTP client
+        # to retry, whatever it makes of the body.
+        retry_after = str(RETRY_AFTER_SECONDS)
+        return _render(media_type, 503, answer, **{"retry-after": retry_after})
     status = 400 if request_failed and media_type == GRAPHQL_RESPONSE else 200
-    return _render(media_type, status, answer)
+    # After a mutation, where its writes are in the WAL: for the client's Read-After.
+    wrote = operation.operation is OperationType.MUTATION and not request_failed
+    return _render(media_type, status, answer, **(await position_headers(request) if wrote else {}))

@@ -1,5 +1,6 @@
 """Requests refused before they reach their route: no key (401), too little scope (403),
-too large (413), over the rate limit (429).
+too large (413), over the rate limit (429); and requests the database could not serve
+for now (503).
 
 REST answers are problem+json (RFC 9457); GraphQL answers are GraphQL errors with
 `extensions.code`, in the media type the client accepts. Both carry the same code.
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 import orjson
 from starlette.responses import Response
 
+from api.metrics import RATE_LIMIT_REJECTIONS
 from api.rest import problem
 from db.principal import Scope
 
@@ -62,6 +64,8 @@ def forbidden(needed: Scope, has: Scope) -> Refusal:
 
 
 def rate_limited(points: int, retry_after: int) -> Refusal:
+    # Every 429 is made here, by the key check and by GraphQL's charge of a query's cost.
+    RATE_LIMIT_REJECTIONS.inc()
     return Refusal(
         429,
         "RATE_LIMITED",
@@ -73,3 +77,12 @@ def rate_limited(points: int, retry_after: int) -> Refusal:
 
 def too_large(limit: int) -> Refusal:
     return Refusal(413, "PAYLOAD_TOO_LARGE", f"the request body is over {limit} bytes")
+
+
+# Long enough for a restart of PostgreSQL to be mostly over, short enough that clients
+# come back soon after it.
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable(code: str, detail: str) -> Refusal:
+    return Refusal(503, code, detail, {"retry-after": str(RETRY_AFTER_SECONDS)})

@@ -5,6 +5,7 @@ import datetime
 import decimal
 import hashlib
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from starlette.responses import Response
 
 from db.errors import BadInput, DealgraphError, NotFound
 from db.pagination import MAX_PAGE_SIZE
+from db.storable import NUL, check_moment
 
 PROBLEM_JSON = "application/problem+json"
 # Answers are for the key that asked: private caches only, and revalidate each time.
@@ -32,6 +34,7 @@ _TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     429: "Too many requests",
+    503: "Service unavailable",
 }
 _TYPES = {400: "/problems/invalid-parameter", 404: "/problems/not-found"}
 
@@ -70,6 +73,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, exc.detail, headers=exc.headers)
 
 
+def _check_utf8(query_string: bytes) -> None:
+    """Refuse a value that is not UTF-8 once percent-decoded: Starlette would hand it on
+    with U+FFFD in place of the bytes, and the answer would be about a value never sent."""
+    for pair in query_string.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            urllib.parse.unquote_to_bytes(value.replace(b"+", b" ")).decode()
+        except UnicodeDecodeError:
+            where = urllib.parse.unquote_plus(name.decode("ascii", errors="replace"))
+            raise BadInput(f"{where}: is not UTF-8 once percent-decoded", field=where) from None
+
+
 class QueryParams:
     """The query string, refusing names the route does not know and repeated names."""
 
@@ -86,7 +101,10 @@ class QueryParams:
         for name, value in items:
             if name in self.values:
                 raise BadInput(f"{name}: given more than once", field=name)
+            if NUL in value:
+                raise BadInput(f"{name}: must not contain NUL characters", field=name)
             self.values[name] = value
+        _check_utf8(request.scope.get("query_string", b""))
 
     def text(self, name: str, *, max_length: int = 200) -> str | None:
         value = self.values.get(name)
@@ -131,6 +149,10 @@ class QueryParams:
                 f"{name}: {value!r} is not a time with a zone, such as 2026-01-30T12:00:00Z",
                 field=name,
             )
+        try:
+            check_moment(moment)
+        except ValueError as e:
+            raise BadInput(f"{name}: {e}", field=name) from None
         return moment
 
     def decimal(self, name: str) -> decimal.Decimal | None:
@@ -178,9 +200,13 @@ def _accepts_json(accept: str | None) -> bool:
 
 
 def json_answer(request: Request, payload: Any) -> Response:
+    return json_bytes_answer(request, orjson.dumps(payload))
+
+
+def json_bytes_answer(request: Request, body: bytes) -> Response:
+    """An answer whose JSON is already bytes (built by the database, for one)."""
     if not _accepts_json(request.headers.get("accept")):
         return problem(406, "this API answers application/json")
-    body = orjson.dumps(payload)
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization, Accept"}
     if _etag_matches(request.headers.get("if-none-match"), etag):

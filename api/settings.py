@@ -17,6 +17,12 @@ class Settings(BaseSettings):
         description="A postgresql:// URL; unset, the CLI runs an embedded PostgreSQL.",
         pattern=r"^postgres(ql)?://",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_REPLICA_URL",
+        description="A read replica of DATABASE_URL's server, for reads (api/replica.py).",
+        pattern=r"^postgres(ql)?://",
+    )
     data_dir: Path = Field(
         default=Path(".dealgraph"), description="Where the embedded PostgreSQL keeps its data."
     )
@@ -25,6 +31,18 @@ class Settings(BaseSettings):
     )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
+    pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request waits for a database connection (connecting "
+        "included) before it is answered 503.",
+    )
+    statement_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="Milliseconds a statement may run before PostgreSQL cancels it and "
+        "the request is answered 503; 0: no limit.",
+    )
     rate_limit_per_minute: int = Field(
         default=DEFAULT_PER_MINUTE,
         ge=1,

@@ -10,13 +10,23 @@ from db.types import Pool
 
 class State(TypedDict):
     pool: Pool
+    # DATABASE_REPLICA_URL's pool for reads, or the primary's `pool` when it is unset
+    # (api/replica.py says which requests use it).
+    replica_pool: Pool
     key_usage: KeyUsage
     # The embedded default's demo key, for GraphiQL; None on any other database.
     demo_key: str | None
+    # Whether known query shapes are answered by one SQL statement (schema/fastpath.py).
+    compiled_queries: bool
 
 
 def pool_of(request: Request) -> Pool:
     pool: Pool = request.state.pool
+    return pool
+
+
+def replica_pool_of(request: Request) -> Pool:
+    pool: Pool = request.state.replica_pool
     return pool
 
 
@@ -28,3 +38,8 @@ def key_usage_of(request: Request) -> KeyUsage:
 def demo_key_of(request: Request) -> str | None:
     key: str | None = request.state.demo_key
     return key
+
+
+def compiled_queries_of(request: Request) -> bool:
+    enabled: bool = request.state.compiled_queries
+    return enabled

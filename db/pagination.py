@@ -60,23 +60,23 @@ class Page(Generic[T]):
     has_previous: bool
 
 
-def _fingerprint(scope: str) -> str:
+def fingerprint(scope: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()[:12]
 
 
 def encode_cursor(scope: str, keyset: Keyset) -> str:
-    raw = orjson.dumps([_fingerprint(scope), keyset.sort_key, keyset.id.hex])
+    raw = orjson.dumps([fingerprint(scope), keyset.sort_key, keyset.id.hex])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(scope: str, cursor: str, *, field: str) -> Keyset:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        fingerprint, sort_key, id_hex = orjson.loads(raw)
+        made_under, sort_key, id_hex = orjson.loads(raw)
         keyset = Keyset(str(sort_key), uuid.UUID(hex=id_hex))
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise BadInput(f"{field}: {cursor!r} is not a valid cursor", field=field) from None
-    if fingerprint != _fingerprint(scope):
+    if made_under != fingerprint(scope):
         raise BadInput(
             f"{field}: this cursor was made for another ordering or filter; start again without it",
             field=field,

@@ -26,18 +26,18 @@ Direction = Literal["ASC", "DESC"]
 
 
 @dataclass(frozen=True, slots=True)
-class _SortKey:
+class SortKey:
     expression: str
     sql_type: str
 
 
 # Undated rounds and undisclosed amounts sort last in either direction: the
 # sentinel stands in for null so that the keyset comparison stays a plain row compare.
-_SORT_KEYS: dict[tuple[OrderField, Direction], _SortKey] = {
-    ("ANNOUNCED_ON", "ASC"): _SortKey("coalesce(r.announced_on, 'infinity'::date)", "date"),
-    ("ANNOUNCED_ON", "DESC"): _SortKey("coalesce(r.announced_on, '-infinity'::date)", "date"),
-    ("AMOUNT_USD", "ASC"): _SortKey("coalesce(r.amount_usd, 'Infinity'::numeric)", "numeric"),
-    ("AMOUNT_USD", "DESC"): _SortKey("coalesce(r.amount_usd, '-Infinity'::numeric)", "numeric"),
+SORT_KEYS: dict[tuple[OrderField, Direction], SortKey] = {
+    ("ANNOUNCED_ON", "ASC"): SortKey("coalesce(r.announced_on, 'infinity'::date)", "date"),
+    ("ANNOUNCED_ON", "DESC"): SortKey("coalesce(r.announced_on, '-infinity'::date)", "date"),
+    ("AMOUNT_USD", "ASC"): SortKey("coalesce(r.amount_usd, 'Infinity'::numeric)", "numeric"),
+    ("AMOUNT_USD", "DESC"): SortKey("coalesce(r.amount_usd, '-Infinity'::numeric)", "numeric"),
 }
 
 
@@ -65,7 +65,7 @@ class RoundOrder:
 
 
 # $1..$8 are the filter; every list and count of rounds shares it.
-_FILTER = """
+FILTER_SQL = """
     ($1::deal_status[] is null or r.status = any($1))
     and ($2::deal_stage[] is null or r.stage = any($2))
     and ($3::round_type[] is null or r.round_type = any($3))
@@ -91,7 +91,7 @@ def _as_of_args(f: RoundFilter) -> tuple[object, ...]:
     return () if f.as_of is None else (f.as_of,)
 
 
-def _filter_args(f: RoundFilter) -> tuple[object, ...]:
+def filter_args(f: RoundFilter) -> tuple[object, ...]:
     return (
         f.statuses,
         f.stages,
@@ -123,20 +123,20 @@ def rounds_page_request(
 async def list_rounds(
     db: Executor, *, filter: RoundFilter, order: RoundOrder, page: PageRequest
 ) -> Page[Round]:
-    key = _SORT_KEYS[(order.field, order.direction)]
+    key = SORT_KEYS[(order.field, order.direction)]
     direction, comparison = page.order_sql(descending=order.direction == "DESC")
-    # Only constants from _SORT_KEYS and the two words above are spliced in.
+    # Only constants from SORT_KEYS and the two words above are spliced in.
     sql = f"""
         select {ROUND_COLUMNS}, {key.expression}::text as sort_key
         from {_rounds_source(filter, 12)}
-        where {_FILTER}
+        where {FILTER_SQL}
           and ($9::text is null
                or ({key.expression}, r.id) {comparison} ($9::{key.sql_type}, $10::uuid))
         order by {key.expression} {direction}, r.id {direction}
         limit $11
     """
     records = await db.fetch(
-        sql, *_filter_args(filter), *page.cursor_args, page.fetch_limit, *_as_of_args(filter)
+        sql, *filter_args(filter), *page.cursor_args, page.fetch_limit, *_as_of_args(filter)
     )
     rows = [(Round.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
     return build_page(rounds_scope(filter, order), page, rows)
@@ -144,8 +144,8 @@ async def list_rounds(
 
 async def count_rounds(db: Executor, *, filter: RoundFilter) -> int:
     count = await db.fetchval(
-        f"select count(*) from {_rounds_source(filter, 9)} where {_FILTER}",
-        *_filter_args(filter),
+        f"select count(*) from {_rounds_source(filter, 9)} where {FILTER_SQL}",
+        *filter_args(filter),
         *_as_of_args(filter),
     )
     return int(count)
@@ -173,7 +173,7 @@ async def list_rounds_of_companies(
     db: Executor, company_ids: list[uuid.UUID], page: PageRequest
 ) -> list[Page[Round]]:
     """The same page of each company's rounds, in the default order, in one query."""
-    key = _SORT_KEYS[("ANNOUNCED_ON", "DESC")]
+    key = SORT_KEYS[("ANNOUNCED_ON", "DESC")]
     direction, comparison = page.order_sql(descending=True)
     records = await db.fetch(
         f"""

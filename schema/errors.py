@@ -1,11 +1,18 @@
-"""Every GraphQL error carries extensions.code; unexpected ones are masked and logged."""
+"""Every GraphQL error carries extensions.code; unexpected ones are masked and logged.
+
+A resolver that met the database unavailable gets SERVICE_UNAVAILABLE or QUERY_TIMEOUT
+(db/availability.py), which api/graphql_http.py answers with 503 and Retry-After.
+"""
 
 import logging
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from db.availability import PoolLimits, diagnose
 from db.errors import DealgraphError
+from db.pool import limits_of
+from schema.context import Context
 
 logger = logging.getLogger("dealgraph.graphql")
 
@@ -18,7 +25,7 @@ def _request_error_code(message: str) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
-def _coded(error: GraphQLError) -> GraphQLError:
+def _coded(error: GraphQLError, limits: PoolLimits | None) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DealgraphError):
         code, message = original.code, original.message
@@ -27,6 +34,9 @@ def _coded(error: GraphQLError) -> GraphQLError:
         code, message = _request_error_code(error.message), error.message
     elif original is None:
         code, message = "GRAPHQL_VALIDATION_FAILED", error.message
+    elif (outage := diagnose(original, limits)) is not None:
+        logger.warning("%s in a resolver (%r)", outage.message, original)
+        code, message = outage.code, outage.message
     else:
         logger.error("unexpected error in a resolver", exc_info=original)
         code, message = "INTERNAL_SERVER_ERROR", "Internal server error."
@@ -46,4 +56,5 @@ class ErrorCodes(MaskErrors):
         super().__init__(should_mask_error=lambda _: True)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return _coded(error)
+        context = self.execution_context.context
+        return _coded(error, limits_of(context.pool) if isinstance(context, Context) else None)

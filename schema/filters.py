@@ -25,6 +25,9 @@ from schema.enums import (
 from schema.ids import any_id_argument, id_argument
 
 MAX_SEARCH_LENGTH = 200
+# As REST's min_amount_usd (20 digits): asyncpg cannot send a decimal with a huge exponent
+# (1e1000000), and PostgreSQL's numeric has no negative amounts to find.
+MAX_MIN_AMOUNT = decimal.Decimal(10) ** 20
 
 
 @strawberry.input
@@ -51,6 +54,11 @@ class RoundFilter:
                 )
         if self.investor_id is not None:
             investor_id = await _investor_id(context, self.investor_id)
+        if self.min_amount_usd is not None and not 0 <= self.min_amount_usd < MAX_MIN_AMOUNT:
+            raise BadInput(
+                "filter.minAmountUsd: must be at least 0 and below 10^20",
+                field="filter.minAmountUsd",
+            )
         if (
             self.announced_from is not None
             and self.announced_to is not None

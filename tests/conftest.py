@@ -23,6 +23,7 @@ from api.keys import issue_key
 from db.migrate import migrate
 from db.principal import Scope
 from db.types import Pool
+from tests import figures
 from tests.contract.openapi import check_rest_response
 
 _copies = itertools.count()
@@ -145,3 +146,8 @@ async def fresh_db_url(server_url: str, template_db: str) -> AsyncIterator[str]:
     name = await fresh_database(server_url, template_db)
     yield with_database(server_url, name)
     await drop_database(server_url, name)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in figures.recorded():
+        terminalreporter.write_line(line)

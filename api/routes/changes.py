@@ -13,6 +13,11 @@ async def list_changes_endpoint(request: Request) -> Response:
     params = QueryParams(request, ("after", "limit"))
     after = params.text("after")
     position = START if after is None else FeedPosition.decode(after, field="after")
+    # The primary, never the replica. On a hot standby pg_current_snapshot() lists no
+    # running transaction (a standby's snapshot keeps them among the subtransactions, which
+    # it leaves out), so feed_horizon() there would pass a transaction still running on the
+    # primary: its entries, committed later, would sort behind cursors already handed out
+    # and be skipped (tests/api/test_replica.py shows it).
     page = await list_changes(pool_of(request), after=position, limit=params.limit())
     return json_answer(
         request,

@@ -4,34 +4,36 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.replica import read_pool
 from api.representations import investments_json, organization_json, rounds_json
 from api.rest import QueryParams, json_answer
-from api.state import pool_of
 from db.errors import NotFound
 from db.organizations import fetch_organization
 from db.pagination import page_request
 from db.participations import investments_scope, list_investments_of_investors
 from db.rounds import company_rounds_scope, list_rounds_of_companies
 from db.rows import Organization
+from db.storable import NUL
 from db.types import Pool
 
 
 async def _organization(pool: Pool, request: Request) -> Organization:
     id_or_slug = request.path_params["id_or_slug"]
-    found = await fetch_organization(pool, id_or_slug)
+    # Nothing stored holds a NUL, and PostgreSQL would refuse to compare with one.
+    found = None if NUL in id_or_slug else await fetch_organization(pool, id_or_slug)
     if found is None:
         raise NotFound(f"no organization has the id or slug {id_or_slug!r}", field="id_or_slug")
     return found
 
 
 async def get_organization_endpoint(request: Request) -> Response:
-    pool = pool_of(request)
+    pool = await read_pool(request)
     QueryParams(request, ())
     return json_answer(request, organization_json(await _organization(pool, request)))
 
 
 async def organization_rounds_endpoint(request: Request) -> Response:
-    pool = pool_of(request)
+    pool = await read_pool(request)
     params = QueryParams(request, ("limit", "cursor"))
     org = await _organization(pool, request)
     page_args = page_request(
@@ -51,7 +53,7 @@ async def organization_rounds_endpoint(request: Request) -> Response:
 
 
 async def organization_investments_endpoint(request: Request) -> Response:
-    pool = pool_of(request)
+    pool = await read_pool(request)
     params = QueryParams(request, ("limit", "cursor"))
     org = await _organization(pool, request)
     page_args = page_request(

@@ -4,13 +4,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.replica import read_pool
 from api.representations import round_detail_json, rounds_json
-from api.rest import QueryParams, json_answer
-from api.state import pool_of
+from api.rest import QueryParams, json_answer, json_bytes_answer
 from db.errors import BadInput, NotFound
 from db.ids import InvalidId, Kind, decode_id
 from db.organizations import fetch_investor_id, fetch_organization
 from db.pagination import page_request
+from db.rest_json import render_rest_rounds
 from db.rounds import RoundFilter, RoundOrder, list_rounds, list_rounds_by_ids, rounds_scope
 from db.types import Pool
 from schema.enums import DealStage, DealStatus, RoundType
@@ -75,7 +76,7 @@ async def _filter(pool: Pool, params: QueryParams) -> RoundFilter:
 
 
 async def list_rounds_endpoint(request: Request) -> Response:
-    pool = pool_of(request)
+    pool = await read_pool(request)
     params = QueryParams(request, _PARAMETERS)
     round_filter = await _filter(pool, params)
     order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
@@ -85,6 +86,16 @@ async def list_rounds_endpoint(request: Request) -> Response:
         after=params.text("cursor", max_length=500),
         cursor_field="cursor",
     )
+    if round_filter.as_of is None:
+        # The present: one statement builds the whole answer (db/rest_json.py).
+        body = await render_rest_rounds(
+            pool,
+            filter=round_filter,
+            order=order,
+            page=request_page,
+            scope=rounds_scope(round_filter, order),
+        )
+        return json_bytes_answer(request, body)
     page = await list_rounds(pool, filter=round_filter, order=order, page=request_page)
     return json_answer(
         request,
@@ -96,7 +107,7 @@ async def list_rounds_endpoint(request: Request) -> Response:
 
 
 async def get_round_endpoint(request: Request) -> Response:
-    pool = pool_of(request)
+    pool = await read_pool(request)
     as_of = QueryParams(request, ("as_of",)).moment("as_of")
     public_id = request.path_params["id"]
     try:

@@ -14,12 +14,20 @@ from decimal import Decimal
 from typing import Annotated, TypeVar
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from api.auth import principal_of
+from api.replica import position_headers
 from api.representations import round_detail_json
 from api.rest import problem
 from api.state import pool_of
@@ -39,6 +47,7 @@ from db.reports import (
     state_status,
 )
 from db.rounds import list_rounds_by_ids
+from db.storable import NUL, check_moment
 from db.types import Connection
 from schema.enums import AmountQualifier, DealStage, RoundType, SourceKind
 
@@ -49,6 +58,16 @@ M = TypeVar("M", bound=BaseModel)
 class _Body(BaseModel):
     # Strict: a date is an ISO string, a flag is true or false; nothing is coerced.
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """Refuse here, naming the field, what the database cannot take (db/storable.py)."""
+        if isinstance(value, str) and NUL in value:
+            raise ValueError("must not contain NUL characters")
+        if isinstance(value, datetime.datetime):
+            check_moment(value)
+        return value
 
 
 class MoneyBody(_Body):
@@ -191,6 +210,14 @@ Write = Callable[[Connection, uuid.UUID], Awaitable[WriteResult]]
 
 
 async def _run(request: Request, raw: bytes, write: Write) -> Response:
+    """Run a write; its answer says where it is in the WAL, for the client's Read-After."""
+    response = await _write_once(request, raw, write)
+    if response.status_code < 300:
+        response.headers.update(await position_headers(request))
+    return response
+
+
+async def _write_once(request: Request, raw: bytes, write: Write) -> Response:
     """Run a write in one transaction, answering a replayed Idempotency-Key from store."""
     principal = principal_of(request)
     key = request.headers.get("idempotency-key")

@@ -47,6 +47,9 @@ STEPS = (
     "investments",
     "accounting",
 )
+# What `rows` is told: a file's name, how many of its rows are settled (imported, merged
+# or rejected), and how many it has. Once when the file is read, once when it is settled.
+RowsProgress = Callable[[str, int, int], None]
 # Any constant works; it only has to be the same in every dealgraph process.
 _LOCK_KEY = 0x63726E62  # "crnb"
 
@@ -100,29 +103,42 @@ class ImportResult:
 
 
 async def import_crunchbase(
-    conn: Connection, directory: Path, *, progress: Callable[[str], None] | None = None
+    conn: Connection,
+    directory: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+    rows: RowsProgress | None = None,
 ) -> ImportResult:
-    """Import the set in `directory`, in one transaction; `progress` hears of each step."""
+    """Import the set in `directory`, in one transaction; `progress` hears of each step,
+    `rows` of each file's rows."""
     # The import holds some two million small objects and makes no reference cycles:
     # the cycle collector would only walk them again and again (a quarter of the time
     # of a run that finds everything imported already, when measured).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return await _import(conn, directory, progress or (lambda _: None))
+        return await _import(
+            conn, directory, progress or (lambda _: None), rows or (lambda *_: None)
+        )
     finally:
         if collecting:
             gc.enable()
 
 
-async def _import(conn: Connection, directory: Path, step: Callable[[str], None]) -> ImportResult:
+async def _import(
+    conn: Connection, directory: Path, step: Callable[[str], None], rows: RowsProgress
+) -> ImportResult:
     started = time.perf_counter()
     raw: dict[str, RawFile] = {}
 
     def read(spec: FileSpec) -> RawFile:
         step(f"reading {spec.name}")
         raw[spec.name] = read_file(directory, spec)
+        rows(spec.name, 0, raw[spec.name].read)
         return raw[spec.name]
+
+    def settled(spec: FileSpec) -> None:
+        rows(spec.name, raw[spec.name].read, raw[spec.name].read)
 
     # All files are read before the database is touched: a missing or foreign file
     # stops the import before it starts.
@@ -130,6 +146,7 @@ async def _import(conn: Connection, directory: Path, step: Callable[[str], None]
     rounds = parse.rounds(read(ROUNDS))
     investments = parse.investments(read(INVESTMENTS))
     parse.acquisitions(read(ACQUISITIONS))
+    settled(ACQUISITIONS)  # every row is rejected while parsing
     staged = {
         COMPANIES.name: len(companies),
         ROUNDS.name: len(rounds),
@@ -148,10 +165,13 @@ async def _import(conn: Connection, directory: Path, step: Callable[[str], None]
         await load.stage(conn, companies, rounds, investments)
         step("companies")
         written.update(await load.load_companies(conn))
+        settled(COMPANIES)
         step("rounds")
         written.update(await load.load_rounds(conn))
+        settled(ROUNDS)
         step("investments")
         written.update(await load.load_investments(conn))
+        settled(INVESTMENTS)
         step("accounting")
         outcomes = await load.fetch_outcomes(conn)
         files, rejects = _account(raw, staged, outcomes)

@@ -1,0 +1,115 @@
+"""GET /v1/rounds answered as JSON built inside PostgreSQL, in one statement.
+
+The same JSON as api/representations.py renders from rows (snake_case, ids as in
+GraphQL, money as decimal strings, dates with their precision and label), built by
+the database so a list costs one statement; tests hold both renderings to one answer.
+"""
+
+from db.json_select import PageSource, SqlBuilder, cursor_sql, json_object_sql
+from db.pagination import PageRequest, fingerprint
+from db.rounds import RoundFilter, RoundOrder
+from db.types import Executor
+
+
+def _money(column: str) -> str:
+    return (
+        f"case when ({column}).qualifier is null then null else json_build_object("
+        f"'qualifier', ({column}).qualifier, 'currency', ({column}).currency,"
+        f" 'low', ({column}).low::text, 'high', ({column}).high::text,"
+        f" 'usd', ({column}).usd::text) end"
+    )
+
+
+def _fuzzy_date(day: str, precision: str) -> str:
+    year = f"extract(year from {day})::int::text"
+    month = f"lpad(extract(month from {day})::int::text, 2, '0')"
+    text = (
+        f"case {precision} when 'YEAR' then {year}"
+        f" when 'QUARTER' then {year} || '-Q' || extract(quarter from {day})::int::text"
+        f" when 'MONTH' then {year} || '-' || {month} else {day}::text end"
+    )
+    return (
+        f"case when {day} is null then null else json_build_object("
+        f"'date', {day}, 'precision', {precision}, 'text', {text}) end"
+    )
+
+
+def _ref(prefix: str, table: str) -> str:
+    return (
+        f"json_build_object('id', public_id('{prefix}', {table}.id), 'slug', {table}.slug,"
+        f" 'name', {table}.name)"
+    )
+
+
+_PARTICIPATION = """json_build_object(
+    'id', public_id('par', p.id), 'round_id', public_id('rnd', p.round_id),
+    'investor', case when io.id is not null
+        then json_build_object('kind', 'organization', 'id', public_id('org', io.id),
+                               'slug', io.slug, 'name', io.name)
+        else json_build_object('kind', 'person', 'id', public_id('per', ip.id),
+                               'slug', ip.slug, 'name', ip.name) end,
+    'amount', {amount}, 'is_lead', p.is_lead, 'status', p.status, 'stage', p.stage)"""
+
+
+def _round(table: str) -> str:
+    participation = _PARTICIPATION.format(amount=_money("p.amount"))
+    return json_object_sql(
+        [
+            ("id", f"public_id('rnd', {table}.id)"),
+            (
+                "company",
+                f"(select {_ref('org', 'o')} from organizations o where o.id = {table}.company_id)",
+            ),
+            ("round_type", f"{table}.round_type"),
+            ("reported_label", f"{table}.reported_label"),
+            ("status", f"{table}.status"),
+            ("stage", f"{table}.stage"),
+            ("announced", _fuzzy_date(f"{table}.announced_on", f"{table}.announced_precision")),
+            ("announced_on", f"{table}.announced_on"),
+            ("closed_on", f"{table}.closed_on"),
+            (
+                "expected_close",
+                _fuzzy_date(f"{table}.expected_close_on", f"{table}.expected_close_precision"),
+            ),
+            ("amount", _money(f"{table}.amount")),
+            ("target_amount", _money(f"{table}.target_amount")),
+            ("pre_money_valuation", _money(f"{table}.pre_money_valuation")),
+            ("post_money_valuation", _money(f"{table}.post_money_valuation")),
+            (
+                "participations",
+                f"""coalesce((
+                select json_agg({participation}
+                                order by p.is_lead desc, (p.amount).usd desc nulls last, p.id)
+                from participations p
+                left join organizations io on io.id = p.investor_organization_id
+                left join people ip on ip.id = p.investor_person_id
+                where p.round_id = {table}.id), '[]'::json)""",
+            ),
+        ]
+    )
+
+
+async def render_rest_rounds(
+    db: Executor, *, filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str
+) -> bytes:
+    """`{"data": [...], "next_cursor": ...}` for one page of GET /v1/rounds."""
+    sql = SqlBuilder()
+    source = PageSource(sql, filter, order, page, None)
+    fp = sql.param(fingerprint(scope), "text")
+    body = json_object_sql(
+        [
+            (
+                "data",
+                f"coalesce((select json_agg({_round('x')} order by x.ord)"
+                f" from {source.rows} x where x.ord <= {source.size}), '[]'::json)",
+            ),
+            (
+                "next_cursor",
+                f"(select {cursor_sql(fp, 'x')} from {source.rows} x"
+                f" where x.ord = {source.size}"
+                f" and exists (select 1 from {source.rows} y where y.ord > {source.size}))",
+            ),
+        ]
+    )
+    text: str = await db.fetchval(f"select ({body})::text", *sql.args)
+    return text.encode()

@@ -1,0 +1,309 @@
+"""The fast path: common queries answered by one SQL statement that builds the JSON.
+
+For a document whose selections it knows (rounds lists, an organization with its
+rounds, and under them companies, money, participations and investors), this plans a
+db/json_select.py selection and returns the bytes of `data`. For anything else (and for
+any argument the ordinary resolvers would refuse) it returns None, and the ordinary
+path answers, with its errors. Differential tests hold the two paths to one answer.
+"""
+
+import dataclasses
+import functools
+from enum import Enum
+from typing import Any
+
+import asyncpg
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLObjectType,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    validate,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from strawberry.utils.str_converters import to_camel_case
+
+from db import json_select as js
+from db.errors import DealgraphError
+from db.ids import Kind
+from db.pagination import page_request
+from db.rounds import RoundFilter, RoundOrder, rounds_page_request, rounds_scope
+from db.types import Pool
+from schema.ids import id_argument
+from schema.schema import schema
+
+_SCHEMA = schema._schema
+
+_ROUND_SCALARS = frozenset(
+    {"id", "roundType", "reportedLabel", "status", "stage", "announcedOn", "closedOn"}
+)
+_MONEY_FIELDS = frozenset({"amount", "targetAmount", "preMoneyValuation", "postMoneyValuation"})
+_ORGANIZATION_SCALARS = frozenset(
+    {"id", "slug", "name", "description", "website", "countryCode", "city"}
+)
+_PARTICIPATION_SCALARS = frozenset({"id", "isLead", "status", "stage"})
+_INVESTOR_SCALARS = frozenset({"id", "slug", "name"})
+
+
+class _Unsupported(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=512)
+def _validation_errors(document: DocumentNode) -> tuple[GraphQLError, ...]:
+    return tuple(validate(_SCHEMA, document))
+
+
+def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
+    """The plain fields of a selection: fragments and directives are left to resolvers."""
+    if selection_set is None:
+        raise _Unsupported("no selection")
+    fields = []
+    for node in selection_set.selections:
+        if not isinstance(node, FieldNode) or node.directives:
+            raise _Unsupported("fragments or directives")
+        fields.append(node)
+    return fields
+
+
+def _name(node: FieldNode) -> str:
+    return node.alias.value if node.alias else node.name.value
+
+
+def _money(node: FieldNode, column: str) -> js.Money:
+    parts: list[js.Scalar | js.Const | js.MoneyAmount] = []
+    for f in _fields(node.selection_set):
+        field = f.name.value
+        if field == "__typename":
+            parts.append(js.Const(_name(f), "MoneyEstimate"))
+        elif field in ("qualifier", "usd"):
+            parts.append(js.Scalar(_name(f), field))
+        elif field in ("low", "high"):
+            inner: list[js.Scalar | js.Const] = []
+            for g in _fields(f.selection_set):
+                if g.name.value == "__typename":
+                    inner.append(js.Const(_name(g), "Money"))
+                else:
+                    inner.append(js.Scalar(_name(g), g.name.value))
+            parts.append(js.MoneyAmount(_name(f), field, tuple(inner)))  # type: ignore[arg-type]
+        else:
+            raise _Unsupported(field)
+    return js.Money(_name(node), column, tuple(parts))  # type: ignore[arg-type]
+
+
+def _investor(node: FieldNode) -> js.Nested:
+    parts: list[js.Field] = []
+    for f in _fields(node.selection_set):
+        field = f.name.value
+        if field == "__typename":
+            parts.append(js.Const(_name(f), "Investor"))
+        elif field in _INVESTOR_SCALARS:
+            parts.append(js.Scalar(_name(f), field))
+        else:
+            raise _Unsupported(field)
+    return js.Nested(_name(node), "investor", tuple(parts))
+
+
+def _participation(node: FieldNode) -> js.Nested:
+    parts: list[js.Field] = []
+    for f in _fields(node.selection_set):
+        field = f.name.value
+        if field == "__typename":
+            parts.append(js.Const(_name(f), "Participation"))
+        elif field in _PARTICIPATION_SCALARS:
+            parts.append(js.Scalar(_name(f), field))
+        elif field == "amount":
+            parts.append(_money(f, "amount"))
+        elif field == "investor":
+            parts.append(_investor(f))
+        else:
+            raise _Unsupported(field)
+    return js.Nested(_name(node), "participations", tuple(parts))
+
+
+def _round(selection_set: SelectionSetNode | None, variables: VariableValues) -> js.Selection:
+    parts: list[js.Field] = []
+    for f in _fields(selection_set):
+        field = f.name.value
+        if field == "__typename":
+            parts.append(js.Const(_name(f), "Round"))
+        elif field in _ROUND_SCALARS:
+            parts.append(js.Scalar(_name(f), field))
+        elif field in _MONEY_FIELDS:
+            parts.append(_money(f, field))
+        elif field == "company":
+            parts.append(js.Nested(_name(f), "company", _organization(f.selection_set, variables)))
+        elif field == "participations":
+            parts.append(_participation(f))
+        else:
+            raise _Unsupported(field)
+    return tuple(parts)
+
+
+def _organization(
+    selection_set: SelectionSetNode | None, variables: VariableValues
+) -> js.Selection:
+    parts: list[js.Field] = []
+    for f in _fields(selection_set):
+        field = f.name.value
+        if field == "__typename":
+            parts.append(js.Const(_name(f), "Organization"))
+        elif field in _ORGANIZATION_SCALARS:
+            parts.append(js.Scalar(_name(f), field))
+        elif field == "rounds":
+            args = _arguments("Organization", f, variables)
+            if set(args) - {"first"}:
+                raise _Unsupported("paging arguments under an organization")
+            # Checked as the resolvers check it. Cursors are not rendered under an
+            # organization (their scope holds its id), so no scope is needed here.
+            request = page_request("", first=args.get("first"))
+            parts.append(
+                _connection(f, RoundFilter(), RoundOrder(), request, "", variables, nested=True)
+            )
+        else:
+            raise _Unsupported(field)
+    return tuple(parts)
+
+
+def _connection(
+    node: FieldNode,
+    round_filter: RoundFilter,
+    order: RoundOrder,
+    request: Any,
+    scope: str,
+    variables: VariableValues,
+    *,
+    nested: bool = False,
+) -> js.RoundsPage:
+    parts: list[js.Const | js.Scalar | js.Edges | js.PageInfo] = []
+    for f in _fields(node.selection_set):
+        field = f.name.value
+        if field == "__typename":
+            parts.append(js.Const(_name(f), "RoundConnection"))
+        elif field == "totalCount":
+            parts.append(js.Scalar(_name(f), "totalCount"))
+        elif field == "edges":
+            edge: list[js.Const | js.Scalar | js.EdgeNode] = []
+            for g in _fields(f.selection_set):
+                if g.name.value == "__typename":
+                    edge.append(js.Const(_name(g), "RoundEdge"))
+                elif g.name.value == "cursor" and not nested:
+                    edge.append(js.Scalar(_name(g), "cursor"))
+                elif g.name.value == "node":
+                    edge.append(js.EdgeNode(_name(g), _round(g.selection_set, variables)))
+                else:
+                    raise _Unsupported(g.name.value)
+            parts.append(js.Edges(_name(f), tuple(edge)))
+        elif field == "pageInfo":
+            info: list[js.Scalar | js.Const] = []
+            for g in _fields(f.selection_set):
+                if g.name.value == "__typename":
+                    info.append(js.Const(_name(g), "PageInfo"))
+                elif g.name.value in ("hasNextPage", "hasPreviousPage") or not nested:
+                    info.append(js.Scalar(_name(g), g.name.value))
+                else:
+                    raise _Unsupported(g.name.value)
+            parts.append(js.PageInfo(_name(f), tuple(info)))
+        else:
+            raise _Unsupported(field)
+    return js.RoundsPage(_name(node), round_filter, order, request, scope, tuple(parts))
+
+
+def _arguments(parent: str, node: FieldNode, variables: VariableValues) -> dict[str, Any]:
+    parent_type = _SCHEMA.get_type(parent)
+    assert isinstance(parent_type, GraphQLObjectType)
+    definition = parent_type.fields[node.name.value]
+    values: dict[str, Any] = get_argument_values(definition, node, variables)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _input_fields(value: object) -> dict[str, Any]:
+    """An input object's given fields by GraphQL name: graphql-core hands over a dict or
+    strawberry's input instance, depending on where the value came from."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        fields = value
+    else:
+        fields = {to_camel_case(f.name): getattr(value, f.name) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _enum_name(value: object) -> str:
+    return str(value.value) if isinstance(value, Enum) else str(value)
+
+
+def _names(values: list[Any] | None) -> list[str] | None:
+    return None if values is None else [_enum_name(v) for v in values]
+
+
+async def _rounds(pool: Pool, node: FieldNode, variables: VariableValues) -> bytes:
+    args = _arguments("Query", node, variables)
+    if set(args) - {"first", "after", "filter", "orderBy"}:
+        raise _Unsupported("arguments")
+    given = _input_fields(args.get("filter"))
+    if set(given) - {"status", "stage", "roundType"}:
+        raise _Unsupported("filter")
+    round_filter = RoundFilter(
+        statuses=_names(given.get("status")),
+        stages=_names(given.get("stage")),
+        round_types=_names(given.get("roundType")),
+    )
+    order = RoundOrder()
+    if "orderBy" in args:
+        by = _input_fields(args["orderBy"])
+        order = RoundOrder(_enum_name(by["field"]), _enum_name(by["direction"]))  # type: ignore[arg-type]
+    request = rounds_page_request(
+        round_filter, order, first=args.get("first"), after=args.get("after")
+    )
+    connection = _connection(
+        node, round_filter, order, request, rounds_scope(round_filter, order), variables
+    )
+    return await js.render_rounds(pool, _name(node), connection)
+
+
+async def _organization_root(pool: Pool, node: FieldNode, variables: VariableValues) -> bytes:
+    args = _arguments("Query", node, variables)
+    if set(args) == {"slug"}:
+        return await js.render_organization(
+            pool, _name(node), _organization(node.selection_set, variables), slug=args["slug"]
+        )
+    if set(args) == {"id"}:
+        org_id = id_argument(Kind.ORGANIZATION, args["id"], "id")
+        return await js.render_organization(
+            pool, _name(node), _organization(node.selection_set, variables), org_id=org_id
+        )
+    raise _Unsupported("organization arguments")
+
+
+async def compiled_answer(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> bytes | None:
+    """The bytes of `data` for a query this path knows; None to let the resolvers answer."""
+    if operation.operation is not OperationType.QUERY or _validation_errors(document):
+        return None
+    variables = get_variable_values(_SCHEMA, operation.variable_definitions or (), raw_variables)
+    if isinstance(variables, list):
+        return None
+    try:
+        # One root field only; a document with several goes to the resolvers.
+        [root] = _fields(operation.selection_set)
+        match root.name.value:
+            case "rounds":
+                return await _rounds(pool, root, variables)
+            case "organization":
+                return await _organization_root(pool, root, variables)
+            case _:
+                return None
+    except (_Unsupported, js.UnsupportedSelection, DealgraphError, ValueError):
+        return None
+    except asyncpg.DataError:
+        # A value the database refuses (the resolvers answer it with its error code);
+        # an unavailable database is not caught here, so it still answers 503.
+        return None
