@@ -6,6 +6,7 @@ GraphQL's String scalar cannot be given a stricter parser (its name is reserved)
 check is here, on the variables and on the string literals of the document.
 """
 
+import functools
 from typing import Any
 
 from graphql import (
@@ -45,8 +46,16 @@ def nul_refusal(document: DocumentNode, variables: dict[str, Any]) -> str | None
     if (found := nul_path(variables)) is not None:
         where = f" at '{'.'.join(map(str, found))}'" if len(found) > 1 else ""
         return f"Variable '${found[0]}'{where}: text must not contain NUL characters"
+    argument = _nul_literal(document)
+    if argument is not None:
+        return f"Argument '{argument}': text must not contain NUL characters"
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def _nul_literal(document: DocumentNode) -> str | None:
+    """The argument holding a NUL in the document's own text; once per document (the
+    parsed documents are cached, so the same object comes back for the same text)."""
     finder = _NulLiteral()
     visit(document, finder)
-    if finder.argument is not None:
-        return f"Argument '{finder.argument}': text must not contain NUL characters"
-    return None
+    return finder.argument

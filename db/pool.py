@@ -54,11 +54,22 @@ class BoundedPool(_Base):
             # A server that accepts but never answers must not hold a connect for ever.
             timeout=limits.acquire_timeout,
             server_settings={"statement_timeout": str(limits.statement_timeout_ms)},
+            reset=_roll_back_if_left_open,
         )
         self.limits = limits
 
     def acquire(self, *, timeout: float | None = None) -> "PoolAcquireContext[Record]":
         return super().acquire(timeout=self.limits.acquire_timeout if timeout is None else timeout)
+
+
+async def _roll_back_if_left_open(conn: "asyncpg.Connection[Record]") -> None:
+    """What a released connection needs here. asyncpg's default reset (unlock advisory
+    locks, close cursors, unlisten, reset settings: a round trip per release) guards
+    against session state this app never leaves: its locks are transaction-scoped, its
+    settings are the connection's startup ones, and it neither listens nor declares
+    cursors outside transactions."""
+    if conn.is_in_transaction():
+        await conn.execute("rollback")
 
 
 def limits_of(pool: Pool) -> PoolLimits | None:
