@@ -28,7 +28,7 @@ from api.ratelimit import DEFAULT_PER_MINUTE
 from api.replica import READ_AFTER, WRITE_POSITION
 from api.rest import dealgraph_error, http_error
 from api.routes import changes, organizations, rounds, writes
-from api.state import State, pool_of
+from api.state import State, pool_of, replica_pool_of
 from db.availability import PoolLimits
 from db.errors import DealgraphError
 from db.pool import open_pool
@@ -44,11 +44,18 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    try:
-        await pool_of(request).fetchval("select 1", timeout=2)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as e:
-        logger.warning("readiness check failed: %s", e)
-        return JSONResponse({"status": "unavailable", "detail": "database unreachable"}, 503)
+    """Ready when every database the process serves from answers: the primary, and the
+    replica that reads go to when there is one."""
+    pools = {"primary": pool_of(request), "replica": replica_pool_of(request)}
+    for name, pool in pools.items():
+        if name == "replica" and pool is pools["primary"]:
+            continue
+        try:
+            await pool.fetchval("select 1", timeout=2)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as e:
+            logger.warning("readiness check failed on the %s: %s", name, e)
+            detail = f"the {name} database is unreachable"
+            return JSONResponse({"status": "unavailable", "detail": detail}, 503)
     return JSONResponse({"status": "ok"})
 
 

@@ -316,3 +316,7 @@ async def test_reads_need_the_replica_and_writes_do_not(
         assert (await graphql(http, "{ rounds { totalCount } }", {})).status_code == 503
         assert (await http.get("/v1/changes")).status_code == 200
         assert (await http.post("/v1/reports", json=report("Unreplicated"))).status_code == 201
+        # Not ready: the reads it serves cannot be answered.
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["detail"] == "the replica database is unreachable"
