@@ -48,11 +48,12 @@ async def _prepare(url: str, *, seed: str) -> None:
     try:
         applied = await apply_migrations(conn)
         for name in applied:
-            click.echo(f"applied migration {name}")
+            # On stderr: stdout is for what a command answers (`keys list`: keys only).
+            click.echo(f"applied migration {name}", err=True)
         empty = not await conn.fetchval("select exists (select 1 from organizations)")
         if seed == "always" or (seed == "if-empty" and empty):
             await load_demo(conn)
-            click.echo("loaded the demo data set")
+            click.echo("loaded the demo data set", err=True)
     finally:
         await conn.close()
 

@@ -104,7 +104,12 @@ def _params(source: dict[str, Any]) -> GraphQLParams:
 
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > MAX_BODY_BYTES
+    ):
         raise HTTPRequestError(413, f"the request body is over {MAX_BODY_BYTES} bytes")
     body = bytearray()
     async for chunk in request.stream():

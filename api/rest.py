@@ -169,7 +169,8 @@ class QueryParams:
         value = self.values.get("limit")
         if value is None:
             return 20
-        if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
             raise BadInput(
                 f"limit: must be a whole number from 1 to {MAX_PAGE_SIZE}, got {value!r}",
                 field="limit",

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.ratelimit import DEFAULT_PER_MINUTE
@@ -48,3 +48,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Points per minute for API keys without a limit of their own.",
     )
+
+    @model_validator(mode="after")
+    def _pool_sizes_agree(self) -> "Settings":
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError(
+                f"DEALGRAPH_POOL_MIN_SIZE ({self.pool_min_size}) is larger than"
+                f" DEALGRAPH_POOL_MAX_SIZE ({self.pool_max_size})"
+            )
+        return self

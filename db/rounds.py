@@ -65,7 +65,7 @@ class RoundOrder:
 
 
 # $1..$8 are the filter; every list and count of rounds shares it.
-FILTER_SQL = """
+_FILTER_TEMPLATE = """
     ($1::deal_status[] is null or r.status = any($1))
     and ($2::deal_stage[] is null or r.stage = any($2))
     and ($3::round_type[] is null or r.round_type = any($3))
@@ -73,11 +73,24 @@ FILTER_SQL = """
     and ($5::uuid is null or exists (
         select 1 from participations p
         where p.round_id = r.id
-          and (p.investor_organization_id = $5 or p.investor_person_id = $5)))
+          and (p.investor_organization_id = $5 or p.investor_person_id = $5){known}))
     and ($6::date is null or r.announced_on >= $6)
     and ($7::date is null or r.announced_on <= $7)
     and ($8::numeric is null or r.amount_usd >= $8)
 """
+FILTER_SQL = _FILTER_TEMPLATE.format(known="")
+
+
+def _filter_sql(f: "RoundFilter", as_of_parameter: int) -> str:
+    """The filter; as of a time, an investor counts only once a claim about its part was
+    recorded by then."""
+    if f.as_of is None:
+        return FILTER_SQL
+    return _FILTER_TEMPLATE.format(
+        known=f"""
+          and exists (select 1 from claims c where c.participation_id = p.id
+                      and c.recorded_at <= ${as_of_parameter}::timestamptz)"""
+    )
 
 
 def _rounds_source(f: RoundFilter, as_of_parameter: int) -> str:
@@ -129,7 +142,7 @@ async def list_rounds(
     sql = f"""
         select {ROUND_COLUMNS}, {key.expression}::text as sort_key
         from {_rounds_source(filter, 12)}
-        where {FILTER_SQL}
+        where {_filter_sql(filter, 12)}
           and ($9::text is null
                or ({key.expression}, r.id) {comparison} ($9::{key.sql_type}, $10::uuid))
         order by {key.expression} {direction}, r.id {direction}
@@ -144,7 +157,7 @@ async def list_rounds(
 
 async def count_rounds(db: Executor, *, filter: RoundFilter) -> int:
     count = await db.fetchval(
-        f"select count(*) from {_rounds_source(filter, 9)} where {FILTER_SQL}",
+        f"select count(*) from {_rounds_source(filter, 9)} where {_filter_sql(filter, 9)}",
         *filter_args(filter),
         *_as_of_args(filter),
     )

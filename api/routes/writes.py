@@ -250,8 +250,10 @@ async def _write_once(request: Request, raw: bytes, write: Write) -> Response:
         try:
             result = await write(conn, principal.key_id)
         except WriteError as e:
-            status = 404 if e.path == ["roundId"] else 400
-            where = ".".join(_snake(part) for part in e.path)
+            # The round is the path's `id` here; other fields are the body's, snake_case.
+            unknown_round = e.path == ["roundId"]
+            status = 404 if unknown_round else 400
+            where = "id" if unknown_round else ".".join(_snake(part) for part in e.path)
             # Raising rolls the transaction back: nothing of the write stays.
             raise _Refused(
                 problem(status, f"{where}: {e.message}", parameter=where, code=e.code)

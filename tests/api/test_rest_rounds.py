@@ -133,6 +133,7 @@ async def test_sorting_puts_nulls_last(client: httpx.AsyncClient, sort: str) -> 
         ({"limit": "0"}, "limit", "from 1 to 100"),
         ({"limit": "101"}, "limit", "from 1 to 100"),
         ({"limit": "ten"}, "limit", "from 1 to 100"),
+        ({"limit": "²"}, "limit", "from 1 to 100"),
         ({"sort": "name"}, "sort", "'name' is not one of"),
         ({"announced_from": "2020-13-01"}, "announced_from", "is not a date"),
         ({"min_amount_usd": "NaN"}, "min_amount_usd", "not a non-negative decimal"),

@@ -182,6 +182,7 @@ async def test_confirming_an_unknown_round_is_404(client: httpx.AsyncClient) -> 
             f"/v1/rounds/{round_id}/confirmations", json={"source": STATEMENT}
         )
         assert response.status_code == 404
+        assert response.json()["parameter"] == "id"
 
 
 async def test_a_body_that_is_not_json_is_415(client: httpx.AsyncClient) -> None:

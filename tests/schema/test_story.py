@@ -385,3 +385,35 @@ async def test_confirming_an_unknown_round_is_a_user_error(client: httpx.AsyncCl
     assert data["roundConfirm"]["userErrors"][0]["code"] == "NOT_FOUND"
     bad = await graphql(client, CONFIRM, {"input": {"roundId": "nope", "source": OPENAI_STATEMENT}})
     assert bad["data"]["roundConfirm"]["userErrors"][0]["field"] == ["input", "roundId"]
+
+
+async def test_an_investor_filter_as_of_sees_only_parts_known_then(
+    client: httpx.AsyncClient,
+) -> None:
+    base = {"company": {"name": "AsOf Co"}, "roundType": "SEED", "stage": "IN_TALKS", "source": WSJ}
+    await graphql_data(
+        client,
+        REPORT,
+        {"input": {**base, "participations": [{"investor": {"name": "Early Fund"}}]}},
+    )
+    between = await _now(client)
+    await graphql_data(
+        client, REPORT, {"input": {**base, "participations": [{"investor": {"name": "Late Fund"}}]}}
+    )
+    ids = await graphql_data(
+        client,
+        '{ early: organization(slug: "early-fund") { id } '
+        'late: organization(slug: "late-fund") { id } }',
+    )
+    query = (
+        "query ($t: DateTime, $i: ID) { rounds(asOf: $t, filter: {investorId: $i}) { totalCount } }"
+    )
+
+    async def count(moment: str | None, investor: str) -> int:
+        data = await graphql_data(client, query, {"t": moment, "i": ids[investor]["id"]})
+        total: int = data["rounds"]["totalCount"]
+        return total
+
+    assert await count(between, "early") == 1
+    assert await count(between, "late") == 0
+    assert await count(None, "late") == 1
