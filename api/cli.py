@@ -48,12 +48,13 @@ async def _prepare(url: str, *, seed: str) -> None:
     try:
         applied = await apply_migrations(conn)
         for name in applied:
-            # On stderr: stdout is for what a command answers (`keys list`: keys only).
-            click.echo(f"applied migration {name}", err=True)
+            # Logged, not echoed: stdout is for what a command answers (`keys list`: keys
+            # only), and under `serve` every stderr line is a JSON log line.
+            logger.info("applied migration %s", name)
         empty = not await conn.fetchval("select exists (select 1 from organizations)")
         if seed == "always" or (seed == "if-empty" and empty):
             await load_demo(conn)
-            click.echo("loaded the demo data set", err=True)
+            logger.info("loaded the demo data set")
     finally:
         await conn.close()
 
