@@ -64,8 +64,10 @@ def embedded_database(data_dir: Path) -> Iterator[str]:
     Otherwise the cluster is created if needed, a server is started listening on a Unix socket
     only, and it is stopped on exit, also when the body raises or is interrupted.
 
-    The process that started the server stops it when it leaves the block, even if another
-    process is still using it; that process then loses its connections.
+    The last user stops the server: each block holds a shared lock on `data_dir/.users`
+    while it runs, and one that leaves finds whether any other block (in any process) still
+    holds one. So `dealgraph keys list` may start the server and `dealgraph serve` reuse
+    it: the server keeps running until `serve` ends too.
 
     As root, the server runs as the system user named by DEALGRAPH_PG_USER (default
     `dealgraph`), created if missing, because PostgreSQL refuses to run as root.
@@ -78,23 +80,37 @@ def embedded_database(data_dir: Path) -> Iterator[str]:
     pgdata = data_dir / "pgdata"
     user = _server_user()
     _create_data_dir(data_dir, user)
-    started = False
+    share: IO[str] | None = None
     try:
         with _locked(data_dir / ".lock"):
             server = _running_server(pgdata)
             if server is None:
-                started = True
                 if user is not None:
                     _check_reachable(data_dir, user)
                 _initdb(pgdata, user)
                 server = _start(data_dir, pgdata, user)
+            share = (data_dir / ".users").open("a")
+            fcntl.flock(share, fcntl.LOCK_SH)
         host = urllib.parse.quote(server.socket_dir, safe="/")
         # An explicit port keeps PGPORT in the environment from redirecting libpq/asyncpg.
         yield f"postgresql://postgres@/postgres?host={host}&port={server.port}"
     finally:
-        if started:
+        if share is not None:
+            # Under the start lock, so that no block can take a share between our look
+            # and the stop: one starting meanwhile waits, then starts a server anew.
             with _locked(data_dir / ".lock"):
-                _stop(data_dir, pgdata, user)
+                share.close()
+                if _no_other_users(data_dir / ".users"):
+                    _stop(data_dir, pgdata, user)
+
+
+def _no_other_users(path: Path) -> bool:
+    with path.open("a") as users:
+        try:
+            fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
 
 @contextlib.contextmanager

@@ -120,7 +120,7 @@ async def test_fresh_dir_yields_working_dsn(data_dir: Path) -> None:
     assert_stopped(data_dir, pid)
 
 
-async def test_nested_entry_reuses_server_and_only_starter_stops_it(data_dir: Path) -> None:
+async def test_nested_entry_reuses_server_and_the_last_user_stops_it(data_dir: Path) -> None:
     with embedded_database(data_dir) as outer_dsn:
         pid = postmaster_pid(data_dir)
         assert pid is not None
@@ -131,6 +131,23 @@ async def test_nested_entry_reuses_server_and_only_starter_stops_it(data_dir: Pa
         assert postmaster_pid(data_dir) == pid
         assert alive(pid)
         assert await fetchval(outer_dsn, "select 2") == 2
+    assert_stopped(data_dir, pid)
+
+
+async def test_the_starter_leaving_first_leaves_the_server_to_the_others(
+    data_dir: Path,
+) -> None:
+    # As `dealgraph keys list` starting the server and `dealgraph serve` reusing it, with
+    # the first ending before the second.
+    starter = embedded_database(data_dir)
+    dsn = starter.__enter__()
+    pid = postmaster_pid(data_dir)
+    assert pid is not None
+    with embedded_database(data_dir) as reused:
+        starter.__exit__(None, None, None)
+        assert alive(pid)
+        assert await fetchval(reused, "select 3") == 3
+    assert dsn == reused
     assert_stopped(data_dir, pid)
 
 
@@ -164,7 +181,7 @@ def test_concurrent_entries_share_one_server(data_dir: Path) -> None:
         with embedded_database(data_dir) as dsn:
             inside.wait()
             seen = dsn, postmaster_pid(data_dir), postgres_processes(data_dir / "pgdata")
-            # The starter stops the server on exit, so both look before either leaves.
+            # Both look before either leaves.
             inside.wait()
         return seen
 
