@@ -14,6 +14,7 @@ from types import FrameType
 import asyncpg
 import click
 import uvicorn
+from pydantic import ValidationError
 
 from api import key_commands
 from api.app import create_app
@@ -40,6 +41,18 @@ def _database(settings: Settings) -> Iterator[tuple[str, bool]]:
 
     with embedded_database(settings.data_dir.resolve()) as url:
         yield url, True
+
+
+def _settings() -> Settings:
+    """The configuration, or a one-line error per bad variable (not a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in e.errors(include_url=False)
+        )
+        raise click.ClickException(f"configuration: {problems}") from None
 
 
 async def _prepare(url: str, *, seed: str) -> None:
@@ -88,7 +101,7 @@ def main() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API. Without DATABASE_URL, on an embedded PostgreSQL with the demo data."""
     logging.config.dictConfig(LOG_CONFIG)
-    settings = Settings()
+    settings = _settings()
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once it is
     # done; with the default action that would kill the process before the embedded
     # PostgreSQL is stopped, so turn it into an ordinary exit instead. Set before the
@@ -138,14 +151,14 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    with _database(Settings()) as (url, _):
+    with _database(_settings()) as (url, _):
         asyncio.run(_prepare(url, seed="never"))
 
 
 @main.command()
 def seed() -> None:
     """Load the demo data set (the Amazon-OpenAI article); running it again changes nothing."""
-    with _database(Settings()) as (url, _):
+    with _database(_settings()) as (url, _):
         asyncio.run(_prepare(url, seed="always"))
 
 
@@ -170,7 +183,7 @@ def keys() -> None:
 )
 def keys_create(name: str, scope: str, rate_limit: int | None) -> None:
     """Make a key and print its secret, once, alone on the last line."""
-    settings = Settings()
+    settings = _settings()
     with _database(settings) as (url, _):
         asyncio.run(_prepare(url, seed="never"))
         asyncio.run(
@@ -187,7 +200,7 @@ def keys_create(name: str, scope: str, rate_limit: int | None) -> None:
 @keys.command("list")
 def keys_list() -> None:
     """One key a line, its id first; never a secret."""
-    settings = Settings()
+    settings = _settings()
     with _database(settings) as (url, _):
         asyncio.run(_prepare(url, seed="never"))
         asyncio.run(key_commands.list_all(url, default_per_minute=settings.rate_limit_per_minute))
@@ -197,7 +210,7 @@ def keys_list() -> None:
 @click.argument("key_id", type=click.UUID)
 def keys_revoke(key_id: uuid.UUID) -> None:
     """Revoke a key; every server refuses it from its next request on."""
-    with _database(Settings()) as (url, _):
+    with _database(_settings()) as (url, _):
         asyncio.run(_prepare(url, seed="never"))
         asyncio.run(key_commands.revoke(url, key_id=key_id))
 
@@ -219,7 +232,7 @@ def import_() -> None:
 def import_crunchbase(directory: Path, rejects: Path) -> None:
     """Import the CrunchBase 2013 set in DIRECTORY (shared/data/crunchbase-2013's layout,
     each file gzipped or plain). Running it again changes nothing."""
-    with _database(Settings()) as (url, _):
+    with _database(_settings()) as (url, _):
         asyncio.run(_prepare(url, seed="never"))
         with _progress(crunchbase.STEPS) as step:
             try:
