@@ -17,6 +17,7 @@ from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from api import persisted
 from api.graphiql import graphiql_page
 from api.graphql_storable import nul_refusal
 from api.ratelimit import admit_operation, cost_report, principal_and_quota
@@ -89,7 +90,10 @@ def negotiate(accept: str | None) -> str | None:
 
 def _params(source: dict[str, Any]) -> GraphQLParams:
     query = source.get("query")
-    if not isinstance(query, str) or not query.strip():
+    if query is not None and not isinstance(query, str):
+        raise HTTPRequestError(400, "`query` must be a string")
+    query = persisted.resolve(source.get("extensions"), query)
+    if query is None or not query.strip():
         raise HTTPRequestError(400, "the request has no query: send one in the `query` field")
     variables = source.get("variables")
     if variables is None:
@@ -122,16 +126,16 @@ async def _read_body(request: Request) -> bytes:
 async def read_params(request: Request) -> GraphQLParams:
     if request.method == "GET":
         query_params = dict(request.query_params)
-        raw_variables = query_params.get("variables")
         source: dict[str, Any] = {
             "query": query_params.get("query"),
             "operationName": query_params.get("operationName"),
         }
-        if raw_variables:
-            try:
-                source["variables"] = orjson.loads(raw_variables)
-            except orjson.JSONDecodeError:
-                raise HTTPRequestError(400, "`variables` is not valid JSON") from None
+        for name in ("variables", "extensions"):
+            if raw := query_params.get(name):
+                try:
+                    source[name] = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    raise HTTPRequestError(400, f"`{name}` is not valid JSON") from None
         return _params(source)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
@@ -183,6 +187,8 @@ async def graphql_endpoint(request: Request) -> Response:
         params = await read_params(request)
     except HTTPRequestError as e:
         return _render(media_type, e.status, _errors(e.message, "BAD_REQUEST"), **e.headers)
+    except persisted.PersistedQueryError as e:
+        return _request_error(media_type, e.message, e.code)
 
     try:
         document = parse_document(params.query)
