@@ -16,6 +16,7 @@ import hmac
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.graphql_cost import points, read_body
 from api.graphql_http import JSON, negotiate, wants_graphiql
 from api.keys import hash_secret, looks_like_secret
 from api.ratelimit import Quota
@@ -87,13 +88,29 @@ class AuthMiddleware:
         # Only well-formed secrets cost a query; the rest are surely unknown.
         secret_hash = hash_secret(token)
         charge = None
+        taken_points = 1
         if looks_like_secret(token):
+            if not rest:
+                # A GraphQL request is charged its whole cost here when it can be told,
+                # so finding the key and charging it stay one statement.
+                body, receive = await read_body(scope, receive)
+                taken_points = points(scope, body)
             charge = await charge_by_secret_hash(
                 pool_of(request),
                 secret_hash=secret_hash,
-                points=1,
+                points=taken_points,
                 default_per_minute=self.default_per_minute,
             )
+            if charge is not None and not charge.taken and taken_points > 1:
+                # Too few points for the whole cost: take one, as for any request, and
+                # let the endpoint refuse with the right answer (429, or too costly).
+                taken_points = 1
+                charge = await charge_by_secret_hash(
+                    pool_of(request),
+                    secret_hash=secret_hash,
+                    points=1,
+                    default_per_minute=self.default_per_minute,
+                )
         # The key was found by its hash through a unique index. That lookup's timing
         # reveals nothing useful: an attacker cannot steer the SHA-256 of a guess towards
         # a stored hash. The constant-time comparison of the full hashes is a second
@@ -102,7 +119,7 @@ class AuthMiddleware:
             await self._refuse(bad_key(), request, rest, send)
             return
 
-        principal, quota = charge.principal, Quota.after(charge, 1)
+        principal, quota = charge.principal, Quota.after(charge, taken_points)
         key_usage_of(request).note(principal.key_id)
         state = scope.setdefault("state", {})
         state["principal"], state["quota"] = principal, quota
