@@ -1,6 +1,7 @@
-"""The floor for REST: a bare Starlette + asyncpg + orjson handler, no key, no checks,
-serving what GET /v1/rounds?limit=50 serves (rounds with company and participations),
-read in one statement and shaped in Python.
+"""The floor for REST: a bare Starlette + asyncpg handler, no key, no checks, no
+middleware, serving the same JSON as GET /v1/rounds?limit=50: it runs the very statement
+that builds that answer in PostgreSQL (db/rest_json.py), made once, and sends the bytes.
+What dealgraph spends beyond this is its own: keys, limits, parsing, metrics, logs.
 
     DATABASE_URL=... uvicorn --factory bench.bare:app
 """
@@ -11,30 +12,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-_QUERY = """
-select public_id('rnd', r.id) as id,
-       json_build_object('id', public_id('org', o.id), 'slug', o.slug, 'name', o.name)::text
-           as company,
-       r.round_type, r.reported_label, r.status, r.stage, r.announced_on,
-       money_json(r.amount)::text as amount,
-       coalesce((select json_agg(json_build_object(
-                    'id', public_id('par', p.id), 'investor_id',
-                    coalesce(public_id('org', p.investor_organization_id),
-                             public_id('per', p.investor_person_id)),
-                    'amount', money_json(p.amount), 'is_lead', p.is_lead,
-                    'status', p.status, 'stage', p.stage)
-                  order by p.is_lead desc, (p.amount).usd desc nulls last, p.id)
-                 from participations p where p.round_id = r.id), '[]')::text as participations
-from rounds r join organizations o on o.id = r.company_id
-order by coalesce(r.announced_on, '-infinity'::date) desc, r.id desc
-limit $1
-"""
+from db.pagination import page_request
+from db.rest_json import rest_rounds_statement
+from db.rounds import RoundFilter, RoundOrder, rounds_scope
+
+_FILTER, _ORDER = RoundFilter(), RoundOrder()
+_SCOPE = rounds_scope(_FILTER, _ORDER)
+_STATEMENT, _ARGS = rest_rounds_statement(
+    filter=_FILTER, order=_ORDER, page=page_request(_SCOPE, first=50), scope=_SCOPE
+)
 
 
 def app() -> Starlette:
@@ -44,23 +35,7 @@ def app() -> Starlette:
             yield {"pool": pool}
 
     async def rounds(request: Request) -> Response:
-        records = await request.state.pool.fetch(_QUERY, 50)
-        data = [
-            {
-                "id": r["id"],
-                "company": orjson.loads(r["company"]),
-                "round_type": r["round_type"],
-                "reported_label": r["reported_label"],
-                "status": r["status"],
-                "stage": r["stage"],
-                "announced_on": r["announced_on"],
-                "amount": None if r["amount"] is None else orjson.loads(r["amount"]),
-                "participations": orjson.loads(r["participations"]),
-            }
-            for r in records
-        ]
-        return Response(
-            orjson.dumps({"data": data, "next_cursor": None}), media_type="application/json"
-        )
+        text: str = await request.state.pool.fetchval(_STATEMENT, *_ARGS)
+        return Response(text.encode(), media_type="application/json")
 
     return Starlette(routes=[Route("/v1/rounds", rounds)], lifespan=lifespan)

@@ -89,10 +89,11 @@ def _round(table: str) -> str:
     )
 
 
-async def render_rest_rounds(
-    db: Executor, *, filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str
-) -> bytes:
-    """`{"data": [...], "next_cursor": ...}` for one page of GET /v1/rounds."""
+def rest_rounds_statement(
+    *, filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str
+) -> tuple[str, list[object]]:
+    """The statement (and its arguments) whose one text value is a page of
+    GET /v1/rounds: `{"data": [...], "next_cursor": ...}`."""
     sql = SqlBuilder()
     source = PageSource(sql, filter, order, page, None)
     fp = sql.param(fingerprint(scope), "text")
@@ -111,5 +112,13 @@ async def render_rest_rounds(
             ),
         ]
     )
-    text: str = await db.fetchval(f"select ({body})::text", *sql.args)
+    return f"select ({body})::text", sql.args
+
+
+async def render_rest_rounds(
+    db: Executor, *, filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str
+) -> bytes:
+    """A page of GET /v1/rounds, as the JSON bytes of the answer."""
+    statement, args = rest_rounds_statement(filter=filter, order=order, page=page, scope=scope)
+    text: str = await db.fetchval(statement, *args)
     return text.encode()
