@@ -1,8 +1,9 @@
 """The performance targets of the project, measured in one run on one database.
 
 Prepares a database from the real CrunchBase 2013 set (about 31,600 rounds), starts
-dealgraph, PostGraphile v4 and a bare asyncpg handler serving the same REST JSON (one process each), loads
-them with wrk, and prints a RESULT line per measurement and a RATIO line per goal:
+dealgraph, PostGraphile v4 and a bare asyncpg handler serving the same REST JSON (one
+process each), loads them with wrk, and prints a RESULT line per measurement and a
+RATIO line per goal:
 `RATIO <goal> <measured> target <target> ok|short`. Installs wrk (apt-get) and
 PostGraphile (npm, into bench/.cache) when they are missing; stops all it started.
 
