@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from db.errors import BadInput, DealgraphError, NotFound
-from db.pagination import MAX_PAGE_SIZE
+from db.pagination import MAX_PAGE_SIZE, Page, PageRequest, page_request
 from db.storable import NUL, check_moment
 
 PROBLEM_JSON = "application/problem+json"
@@ -177,6 +177,15 @@ class QueryParams:
             )
         return int(value)
 
+    def page(self, scope: str) -> PageRequest:
+        """The page that `limit` and `cursor` ask for, in a list of this scope."""
+        return page_request(
+            scope,
+            first=self.limit(),
+            after=self.text("cursor", max_length=500),
+            cursor_field="cursor",
+        )
+
     def choice(self, name: str, options: Iterable[str], default: str) -> str:
         value = self.values.get(name, default)
         options = list(options)
@@ -198,6 +207,11 @@ def _accepts_json(accept: str | None) -> bool:
         return True
     types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
     return any(t in ("application/json", "application/*", "*/*") for t in types)
+
+
+def list_body(data: list[Any], page: Page[Any]) -> dict[str, Any]:
+    """A list answer: the items, and the cursor of the next page (None on the last)."""
+    return {"data": data, "next_cursor": page.cursors[-1] if page.has_next else None}
 
 
 def json_answer(request: Request, payload: Any) -> Response:

@@ -6,10 +6,9 @@ from starlette.routing import Route
 
 from api.replica import read_pool
 from api.representations import investments_json, organization_json, rounds_json
-from api.rest import QueryParams, json_answer
+from api.rest import QueryParams, json_answer, list_body
 from db.errors import NotFound
 from db.organizations import fetch_organization
-from db.pagination import page_request
 from db.participations import investments_scope, list_investments_of_investors
 from db.rounds import company_rounds_scope, list_rounds_of_companies
 from db.rows import Organization
@@ -36,40 +35,20 @@ async def organization_rounds_endpoint(request: Request) -> Response:
     pool = await read_pool(request)
     params = QueryParams(request, ("limit", "cursor"))
     org = await _organization(pool, request)
-    page_args = page_request(
-        company_rounds_scope(org.id),
-        first=params.limit(),
-        after=params.text("cursor", max_length=500),
-        cursor_field="cursor",
+    [page] = await list_rounds_of_companies(
+        pool, [org.id], params.page(company_rounds_scope(org.id))
     )
-    [page] = await list_rounds_of_companies(pool, [org.id], page_args)
-    return json_answer(
-        request,
-        {
-            "data": await rounds_json(pool, page.items),
-            "next_cursor": page.cursors[-1] if page.has_next else None,
-        },
-    )
+    return json_answer(request, list_body(await rounds_json(pool, page.items), page))
 
 
 async def organization_investments_endpoint(request: Request) -> Response:
     pool = await read_pool(request)
     params = QueryParams(request, ("limit", "cursor"))
     org = await _organization(pool, request)
-    page_args = page_request(
-        investments_scope(org.id),
-        first=params.limit(),
-        after=params.text("cursor", max_length=500),
-        cursor_field="cursor",
+    [page] = await list_investments_of_investors(
+        pool, [org.id], params.page(investments_scope(org.id))
     )
-    [page] = await list_investments_of_investors(pool, [org.id], page_args)
-    return json_answer(
-        request,
-        {
-            "data": await investments_json(pool, page.items),
-            "next_cursor": page.cursors[-1] if page.has_next else None,
-        },
-    )
+    return json_answer(request, list_body(await investments_json(pool, page.items), page))
 
 
 routes = [

@@ -6,11 +6,10 @@ from starlette.routing import Route
 
 from api.replica import read_pool
 from api.representations import round_detail_json, rounds_json
-from api.rest import QueryParams, json_answer, json_bytes_answer
+from api.rest import QueryParams, json_answer, json_bytes_answer, list_body
 from db.errors import BadInput, NotFound
 from db.ids import InvalidId, Kind, decode_id
 from db.organizations import fetch_investor_id, fetch_organization
-from db.pagination import page_request
 from db.rest_json import render_rest_rounds
 from db.rounds import RoundFilter, RoundOrder, list_rounds, list_rounds_by_ids, rounds_scope
 from db.types import Pool
@@ -80,12 +79,7 @@ async def list_rounds_endpoint(request: Request) -> Response:
     params = QueryParams(request, _PARAMETERS)
     round_filter = await _filter(pool, params)
     order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
-    request_page = page_request(
-        rounds_scope(round_filter, order),
-        first=params.limit(),
-        after=params.text("cursor", max_length=500),
-        cursor_field="cursor",
-    )
+    request_page = params.page(rounds_scope(round_filter, order))
     if round_filter.as_of is None:
         # The present: one statement builds the whole answer (db/rest_json.py).
         body = await render_rest_rounds(
@@ -98,11 +92,7 @@ async def list_rounds_endpoint(request: Request) -> Response:
         return json_bytes_answer(request, body)
     page = await list_rounds(pool, filter=round_filter, order=order, page=request_page)
     return json_answer(
-        request,
-        {
-            "data": await rounds_json(pool, page.items, round_filter.as_of),
-            "next_cursor": page.cursors[-1] if page.has_next else None,
-        },
+        request, list_body(await rounds_json(pool, page.items, round_filter.as_of), page)
     )
 
 
