@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from db.pagination import PageRequest, fingerprint
+from db.participations import participation_order
 from db.rounds import FILTER_SQL, SORT_KEYS, RoundFilter, RoundOrder, filter_args
 from db.types import Executor
 
@@ -243,8 +244,7 @@ def _round_node(sql: SqlBuilder, fields: Selection, table: str) -> str:
             pairs.append(
                 (
                     f.name,
-                    f"coalesce((select json_agg({node} order by {p}.is_lead desc,"
-                    f" ({p}.amount).usd desc nulls last, {p}.id)"
+                    f"coalesce((select json_agg({node} order by {participation_order(p)})"
                     f" from participations {p} where {p}.round_id = {table}.id), '[]'::json)",
                 )
             )

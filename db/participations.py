@@ -8,6 +8,13 @@ from db.pagination import Keyset, Page, PageRequest, build_page
 from db.rows import Participation
 from db.types import Executor
 
+
+def participation_order(table: str) -> str:
+    """How every face lists a round's participations: leads first, then by amount (in
+    US dollars, undisclosed last), then by id. Index participations_round_order serves it."""
+    return f"{table}.is_lead desc, ({table}.amount).usd desc nulls last, {table}.id"
+
+
 _COLUMNS = """
     p.id, p.round_id, p.investor_organization_id, p.investor_person_id,
     p.amount, p.is_lead, p.status, p.stage
@@ -49,7 +56,7 @@ async def list_participations_by_rounds(
             select {columns} from {source}
             where p.round_id = any($1::uuid[]) {"" if as_of is None else "and d.known"}
         ) p
-        order by p.round_id, p.is_lead desc, (p.amount).usd desc nulls last, p.id
+        order by p.round_id, {participation_order("p")}
         """,
         round_ids,
         *args,

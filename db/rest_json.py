@@ -7,6 +7,7 @@ the database so a list costs one statement; tests hold both renderings to one an
 
 from db.json_select import PageSource, SqlBuilder, cursor_sql, json_object_sql
 from db.pagination import PageRequest, fingerprint
+from db.participations import participation_order
 from db.rounds import RoundFilter, RoundOrder
 from db.types import Executor
 
@@ -79,7 +80,7 @@ def _round(table: str) -> str:
                 "participations",
                 f"""coalesce((
                 select json_agg({participation}
-                                order by p.is_lead desc, (p.amount).usd desc nulls last, p.id)
+                                order by {participation_order("p")})
                 from participations p
                 left join organizations io on io.id = p.investor_organization_id
                 left join people ip on ip.id = p.investor_person_id
