@@ -89,14 +89,18 @@ def _dealgraph(*args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
-async def _prepare() -> tuple[str, str]:
-    """A fresh database with the real set and the demo; a key without a practical limit."""
+async def _recreate(name: str, *, template: str = "template1") -> None:
     admin = await asyncpg.connect(_url("postgres"))
     try:
-        await admin.execute(f"drop database if exists {DATABASE} with (force)")
-        await admin.execute(f"create database {DATABASE}")
+        await admin.execute(f"drop database if exists {name} with (force)")
+        await admin.execute(f"create database {name} template {template}")
     finally:
         await admin.close()
+
+
+async def _prepare() -> tuple[str, str]:
+    """A fresh database with the real set and the demo; a key without a practical limit."""
+    await _recreate(DATABASE)
     env = {"DATABASE_URL": _url(DATABASE)}
     started = time.monotonic()
     _dealgraph("import", "crunchbase", str(DATA), env=env)
@@ -328,12 +332,7 @@ async def _grow_to_a_million() -> int:
     answer at both scales. Triggers are skipped, as a bulk load of a benchmark database
     may: the change feed is not under test here. Built in a copy, so that the 30k
     database stays to measure against, in the same run."""
-    admin = await asyncpg.connect(_url("postgres"))
-    try:
-        await admin.execute(f"drop database if exists {MILLION} with (force)")
-        await admin.execute(f"create database {MILLION} template {DATABASE}")
-    finally:
-        await admin.close()
+    await _recreate(MILLION, template=DATABASE)
     conn = await asyncpg.connect(_url(MILLION))
     try:
         await conn.execute("set session_replication_role = replica")
