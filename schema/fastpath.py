@@ -1,7 +1,8 @@
 """The fast path: common queries answered by one SQL statement that builds the JSON.
 
 For a document whose selections it knows (rounds lists, an organization with its
-rounds, and under them companies, money, participations and investors), this plans a
+rounds, and under them companies, money, participations and investors; fragments and
+@skip/@include included, as the executor would collect them), this plans a
 db/json_select.py selection and returns the bytes of `data`. For anything else (and for
 any argument the ordinary resolvers would refuse) it returns None, and the ordinary
 path answers, with its errors. Differential tests hold the two paths to one answer.
@@ -16,14 +17,26 @@ import asyncpg
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    GraphQLIncludeDirective,
     GraphQLObjectType,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
+    is_abstract_type,
     validate,
 )
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+    get_variable_values,
+)
 from strawberry.utils.str_converters import to_camel_case
 
 from db import json_select as js
@@ -57,25 +70,83 @@ def _validation_errors(document: DocumentNode) -> tuple[GraphQLError, ...]:
     return tuple(validate(_SCHEMA, document))
 
 
-def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
-    """The plain fields of a selection: fragments and directives are left to resolvers."""
-    if selection_set is None:
-        raise _Unsupported("no selection")
-    fields = []
-    for node in selection_set.selections:
-        if not isinstance(node, FieldNode) or node.directives:
-            raise _Unsupported("fragments or directives")
-        fields.append(node)
-    return fields
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Document:
+    """What planning needs of the request: its variables and the document's fragments."""
+
+    variables: VariableValues
+    fragments: dict[str, FragmentDefinitionNode]
+
+    def fields(self, selection_set: SelectionSetNode | None, type_name: str) -> list[FieldNode]:
+        """The fields a selection asks of an object of `type_name`, collected as the
+        executor collects them: the fragments that apply spread in place, @skip and
+        @include applied, the fields of one response name merged into the first."""
+        if selection_set is None:
+            raise _Unsupported("no selection")
+        grouped: dict[str, list[FieldNode]] = {}
+        self._collect(selection_set, type_name, grouped)
+        return [nodes[0] if len(nodes) == 1 else _merged(nodes) for nodes in grouped.values()]
+
+    def _collect(
+        self, selection_set: SelectionSetNode, type_name: str, grouped: dict[str, list[FieldNode]]
+    ) -> None:
+        for node in selection_set.selections:
+            if not self._included(node):
+                continue
+            if isinstance(node, FieldNode):
+                grouped.setdefault(_name(node), []).append(node)
+                continue
+            if isinstance(node, InlineFragmentNode):
+                condition, selections = node.type_condition, node.selection_set
+            else:
+                assert isinstance(node, FragmentSpreadNode)
+                fragment = self.fragments[node.name.value]
+                if fragment.variable_definitions:
+                    raise _Unsupported("fragment variables")
+                condition, selections = fragment.type_condition, fragment.selection_set
+            if condition is None or _applies(condition.name.value, type_name):
+                self._collect(selections, type_name, grouped)
+
+    def _included(self, node: SelectionNode) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (skip and skip["if"]) and not (include and not include["if"])
+
+
+def _applies(condition: str, type_name: str) -> bool:
+    """Whether a fragment on `condition` applies to an object of `type_name`; under an
+    interface that depends on each object's type, which one statement does not follow."""
+    if condition == type_name:
+        return True
+    parent, fragment_type = _SCHEMA.get_type(type_name), _SCHEMA.get_type(condition)
+    if not isinstance(parent, GraphQLObjectType):
+        raise _Unsupported(f"a fragment on {condition} under {type_name}")
+    return is_abstract_type(fragment_type) and _SCHEMA.is_sub_type(fragment_type, parent)
+
+
+def _merged(nodes: list[FieldNode]) -> FieldNode:
+    """One field from several of one response name: validation made them the same field
+    with the same arguments, so only their selections add up."""
+    first = nodes[0]
+    if first.selection_set is None:
+        return first
+    selections = tuple(s for n in nodes if n.selection_set for s in n.selection_set.selections)
+    return FieldNode(
+        alias=first.alias,
+        name=first.name,
+        arguments=first.arguments,
+        directives=(),
+        selection_set=SelectionSetNode(selections=selections),
+    )
 
 
 def _name(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
 
 
-def _money(node: FieldNode, column: str) -> js.Money:
+def _money(node: FieldNode, column: str, doc: _Document) -> js.Money:
     parts: list[js.Scalar | js.Const | js.MoneyAmount] = []
-    for f in _fields(node.selection_set):
+    for f in doc.fields(node.selection_set, "MoneyEstimate"):
         field = f.name.value
         if field == "__typename":
             parts.append(js.Const(_name(f), "MoneyEstimate"))
@@ -83,7 +154,7 @@ def _money(node: FieldNode, column: str) -> js.Money:
             parts.append(js.Scalar(_name(f), field))
         elif field in ("low", "high"):
             inner: list[js.Scalar | js.Const] = []
-            for g in _fields(f.selection_set):
+            for g in doc.fields(f.selection_set, "Money"):
                 if g.name.value == "__typename":
                     inner.append(js.Const(_name(g), "Money"))
                 else:
@@ -94,9 +165,9 @@ def _money(node: FieldNode, column: str) -> js.Money:
     return js.Money(_name(node), column, tuple(parts))  # type: ignore[arg-type]
 
 
-def _investor(node: FieldNode) -> js.Nested:
+def _investor(node: FieldNode, doc: _Document) -> js.Nested:
     parts: list[js.Field] = []
-    for f in _fields(node.selection_set):
+    for f in doc.fields(node.selection_set, "Investor"):
         field = f.name.value
         if field == "__typename":
             parts.append(js.Const(_name(f), "Investor"))
@@ -107,62 +178,58 @@ def _investor(node: FieldNode) -> js.Nested:
     return js.Nested(_name(node), "investor", tuple(parts))
 
 
-def _participation(node: FieldNode) -> js.Nested:
+def _participation(node: FieldNode, doc: _Document) -> js.Nested:
     parts: list[js.Field] = []
-    for f in _fields(node.selection_set):
+    for f in doc.fields(node.selection_set, "Participation"):
         field = f.name.value
         if field == "__typename":
             parts.append(js.Const(_name(f), "Participation"))
         elif field in _PARTICIPATION_SCALARS:
             parts.append(js.Scalar(_name(f), field))
         elif field == "amount":
-            parts.append(_money(f, "amount"))
+            parts.append(_money(f, "amount", doc))
         elif field == "investor":
-            parts.append(_investor(f))
+            parts.append(_investor(f, doc))
         else:
             raise _Unsupported(field)
     return js.Nested(_name(node), "participations", tuple(parts))
 
 
-def _round(selection_set: SelectionSetNode | None, variables: VariableValues) -> js.Selection:
+def _round(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selection:
     parts: list[js.Field] = []
-    for f in _fields(selection_set):
+    for f in doc.fields(selection_set, "Round"):
         field = f.name.value
         if field == "__typename":
             parts.append(js.Const(_name(f), "Round"))
         elif field in _ROUND_SCALARS:
             parts.append(js.Scalar(_name(f), field))
         elif field in _MONEY_FIELDS:
-            parts.append(_money(f, field))
+            parts.append(_money(f, field, doc))
         elif field == "company":
-            parts.append(js.Nested(_name(f), "company", _organization(f.selection_set, variables)))
+            parts.append(js.Nested(_name(f), "company", _organization(f.selection_set, doc)))
         elif field == "participations":
-            parts.append(_participation(f))
+            parts.append(_participation(f, doc))
         else:
             raise _Unsupported(field)
     return tuple(parts)
 
 
-def _organization(
-    selection_set: SelectionSetNode | None, variables: VariableValues
-) -> js.Selection:
+def _organization(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selection:
     parts: list[js.Field] = []
-    for f in _fields(selection_set):
+    for f in doc.fields(selection_set, "Organization"):
         field = f.name.value
         if field == "__typename":
             parts.append(js.Const(_name(f), "Organization"))
         elif field in _ORGANIZATION_SCALARS:
             parts.append(js.Scalar(_name(f), field))
         elif field == "rounds":
-            args = _arguments("Organization", f, variables)
+            args = _arguments("Organization", f, doc)
             if set(args) - {"first"}:
                 raise _Unsupported("paging arguments under an organization")
             # Checked as the resolvers check it. Cursors are not rendered under an
             # organization (their scope holds its id), so no scope is needed here.
             request = page_request("", first=args.get("first"))
-            parts.append(
-                _connection(f, RoundFilter(), RoundOrder(), request, "", variables, nested=True)
-            )
+            parts.append(_connection(f, RoundFilter(), RoundOrder(), request, "", doc, nested=True))
         else:
             raise _Unsupported(field)
     return tuple(parts)
@@ -174,12 +241,12 @@ def _connection(
     order: RoundOrder,
     request: Any,
     scope: str,
-    variables: VariableValues,
+    doc: _Document,
     *,
     nested: bool = False,
 ) -> js.RoundsPage:
     parts: list[js.Const | js.Scalar | js.Edges | js.PageInfo] = []
-    for f in _fields(node.selection_set):
+    for f in doc.fields(node.selection_set, "RoundConnection"):
         field = f.name.value
         if field == "__typename":
             parts.append(js.Const(_name(f), "RoundConnection"))
@@ -187,19 +254,19 @@ def _connection(
             parts.append(js.Scalar(_name(f), "totalCount"))
         elif field == "edges":
             edge: list[js.Const | js.Scalar | js.EdgeNode] = []
-            for g in _fields(f.selection_set):
+            for g in doc.fields(f.selection_set, "RoundEdge"):
                 if g.name.value == "__typename":
                     edge.append(js.Const(_name(g), "RoundEdge"))
                 elif g.name.value == "cursor" and not nested:
                     edge.append(js.Scalar(_name(g), "cursor"))
                 elif g.name.value == "node":
-                    edge.append(js.EdgeNode(_name(g), _round(g.selection_set, variables)))
+                    edge.append(js.EdgeNode(_name(g), _round(g.selection_set, doc)))
                 else:
                     raise _Unsupported(g.name.value)
             parts.append(js.Edges(_name(f), tuple(edge)))
         elif field == "pageInfo":
             info: list[js.Scalar | js.Const] = []
-            for g in _fields(f.selection_set):
+            for g in doc.fields(f.selection_set, "PageInfo"):
                 if g.name.value == "__typename":
                     info.append(js.Const(_name(g), "PageInfo"))
                 elif g.name.value in ("hasNextPage", "hasPreviousPage") or not nested:
@@ -212,11 +279,11 @@ def _connection(
     return js.RoundsPage(_name(node), round_filter, order, request, scope, tuple(parts))
 
 
-def _arguments(parent: str, node: FieldNode, variables: VariableValues) -> dict[str, Any]:
+def _arguments(parent: str, node: FieldNode, doc: _Document) -> dict[str, Any]:
     parent_type = _SCHEMA.get_type(parent)
     assert isinstance(parent_type, GraphQLObjectType)
     definition = parent_type.fields[node.name.value]
-    values: dict[str, Any] = get_argument_values(definition, node, variables)
+    values: dict[str, Any] = get_argument_values(definition, node, doc.variables)
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -240,8 +307,8 @@ def _names(values: list[Any] | None) -> list[str] | None:
     return None if values is None else [_enum_name(v) for v in values]
 
 
-async def _rounds(pool: Pool, node: FieldNode, variables: VariableValues) -> bytes:
-    args = _arguments("Query", node, variables)
+async def _rounds(pool: Pool, node: FieldNode, doc: _Document) -> bytes:
+    args = _arguments("Query", node, doc)
     if set(args) - {"first", "after", "filter", "orderBy"}:
         raise _Unsupported("arguments")
     given = _input_fields(args.get("filter"))
@@ -260,21 +327,21 @@ async def _rounds(pool: Pool, node: FieldNode, variables: VariableValues) -> byt
         round_filter, order, first=args.get("first"), after=args.get("after")
     )
     connection = _connection(
-        node, round_filter, order, request, rounds_scope(round_filter, order), variables
+        node, round_filter, order, request, rounds_scope(round_filter, order), doc
     )
     return await js.render_rounds(pool, _name(node), connection)
 
 
-async def _organization_root(pool: Pool, node: FieldNode, variables: VariableValues) -> bytes:
-    args = _arguments("Query", node, variables)
+async def _organization_root(pool: Pool, node: FieldNode, doc: _Document) -> bytes:
+    args = _arguments("Query", node, doc)
     if set(args) == {"slug"}:
         return await js.render_organization(
-            pool, _name(node), _organization(node.selection_set, variables), slug=args["slug"]
+            pool, _name(node), _organization(node.selection_set, doc), slug=args["slug"]
         )
     if set(args) == {"id"}:
         org_id = id_argument(Kind.ORGANIZATION, args["id"], "id")
         return await js.render_organization(
-            pool, _name(node), _organization(node.selection_set, variables), org_id=org_id
+            pool, _name(node), _organization(node.selection_set, doc), org_id=org_id
         )
     raise _Unsupported("organization arguments")
 
@@ -291,14 +358,18 @@ async def compiled_answer(
     variables = get_variable_values(_SCHEMA, operation.variable_definitions or (), raw_variables)
     if isinstance(variables, list):
         return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    doc = _Document(variables, fragments)
     try:
         # One root field only; a document with several goes to the resolvers.
-        [root] = _fields(operation.selection_set)
+        [root] = doc.fields(operation.selection_set, "Query")
         match root.name.value:
             case "rounds":
-                return await _rounds(pool, root, variables)
+                return await _rounds(pool, root, doc)
             case "organization":
-                return await _organization_root(pool, root, variables)
+                return await _organization_root(pool, root, doc)
             case _:
                 return None
     except (_Unsupported, js.UnsupportedSelection, DealgraphError, ValueError):
