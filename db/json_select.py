@@ -32,6 +32,7 @@ OrganizationScalar = Literal["id", "slug", "name", "description", "website", "co
 ParticipationScalar = Literal["id", "isLead", "status", "stage"]
 InvestorScalar = Literal["id", "slug", "name"]
 MoneyColumn = Literal["amount", "targetAmount", "preMoneyValuation", "postMoneyValuation"]
+DateColumn = Literal["announced", "expectedClose", "founded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,15 @@ class Money:
     name: str
     column: MoneyColumn
     fields: tuple["Scalar | Const | MoneyAmount", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzyDate:
+    """A date with its precision: {date, precision, text} in the order asked."""
+
+    name: str
+    column: DateColumn
+    fields: tuple[Scalar | Const, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +115,7 @@ class PageInfo:
     fields: tuple[Scalar | Const, ...]
 
 
-Field = Const | Scalar | Money | Nested | RoundsPage
+Field = Const | Scalar | Money | FuzzyDate | Nested | RoundsPage
 Selection = tuple[Field, ...]
 
 _MONEY_COLUMNS = {
@@ -123,10 +133,20 @@ _ROUND_SCALARS = {
     "announcedOn": "{t}.announced_on",
     "closedOn": "{t}.closed_on",
 }
+_DATE_COLUMNS = {
+    "announced": ("announced_on", "announced_precision"),
+    "expectedClose": ("expected_close_on", "expected_close_precision"),
+    "founded": ("founded_on", "founded_precision"),
+}
 _ORGANIZATION_SCALARS = {
     "id": "public_id('org', {t}.id)",
     "slug": "{t}.slug",
     "name": "{t}.name",
+    "categories": "{t}.categories",
+    "investorTypes": "{t}.investor_types",
+    # In the order db/organizations.py reads them.
+    "aliases": "coalesce((select json_agg(a.alias order by a.alias) from organization_aliases a"
+    " where a.organization_id = {t}.id), '[]'::json)",
     "description": "{t}.description",
     "website": "{t}.website",
     "countryCode": "{t}.country_code",
@@ -224,11 +244,39 @@ def _money(m: Money, table: str) -> str:
     return f"case when {column}.qualifier is null then null else {json_object_sql(pairs)} end"
 
 
+def fuzzy_date_text(day: str, precision: str) -> str:
+    """The period as people write it (db/rows.py FuzzyDate.text): "2026-Q1", "2026-03"."""
+    year = f"extract(year from {day})::int::text"
+    month = f"lpad(extract(month from {day})::int::text, 2, '0')"
+    return (
+        f"case {precision} when 'YEAR' then {year}"
+        f" when 'QUARTER' then {year} || '-Q' || extract(quarter from {day})::int::text"
+        f" when 'MONTH' then {year} || '-' || {month} else {day}::text end"
+    )
+
+
+def _fuzzy_date(d: FuzzyDate, table: str) -> str:
+    day_column, precision_column = _DATE_COLUMNS[d.column]
+    day, precision = f"{table}.{day_column}", f"{table}.{precision_column}"
+    parts = {"date": day, "precision": precision, "text": fuzzy_date_text(day, precision)}
+    pairs = []
+    for f in d.fields:
+        if isinstance(f, Const):
+            pairs.append((f.name, f"'{f.value}'"))
+        elif f.field in parts:
+            pairs.append((f.name, parts[f.field]))
+        else:
+            raise UnsupportedSelection(f.field)
+    return f"case when {day} is null then null else {json_object_sql(pairs)} end"
+
+
 def _round_node(sql: SqlBuilder, fields: Selection, table: str) -> str:
     pairs: list[tuple[str, str]] = []
     for f in fields:
         if isinstance(f, Money):
             pairs.append((f.name, _money(f, table)))
+        elif isinstance(f, FuzzyDate) and f.column != "founded":
+            pairs.append((f.name, _fuzzy_date(f, table)))
         elif isinstance(f, Nested) and f.relation == "company":
             o = sql.alias("o")
             pairs.append(
@@ -290,6 +338,8 @@ def _organization_node(sql: SqlBuilder, fields: Selection, table: str) -> str:
     for f in fields:
         if isinstance(f, RoundsPage):
             pairs.append((f.name, _rounds_page(sql, f, company=f"{table}.id")))
+        elif isinstance(f, FuzzyDate) and f.column == "founded":
+            pairs.append((f.name, _fuzzy_date(f, table)))
         else:
             pairs += _scalars((f,), _ORGANIZATION_SCALARS, table)
     return json_object_sql(pairs)

@@ -5,7 +5,13 @@ GraphQL, money as decimal strings, dates with their precision and label), built 
 the database so a list costs one statement; tests hold both renderings to one answer.
 """
 
-from db.json_select import PageSource, SqlBuilder, cursor_sql, json_object_sql
+from db.json_select import (
+    PageSource,
+    SqlBuilder,
+    cursor_sql,
+    fuzzy_date_text,
+    json_object_sql,
+)
 from db.pagination import PageRequest, fingerprint
 from db.participations import participation_order
 from db.rounds import RoundFilter, RoundOrder
@@ -22,16 +28,9 @@ def _money(column: str) -> str:
 
 
 def _fuzzy_date(day: str, precision: str) -> str:
-    year = f"extract(year from {day})::int::text"
-    month = f"lpad(extract(month from {day})::int::text, 2, '0')"
-    text = (
-        f"case {precision} when 'YEAR' then {year}"
-        f" when 'QUARTER' then {year} || '-Q' || extract(quarter from {day})::int::text"
-        f" when 'MONTH' then {year} || '-' || {month} else {day}::text end"
-    )
     return (
         f"case when {day} is null then null else json_build_object("
-        f"'date', {day}, 'precision', {precision}, 'text', {text}) end"
+        f"'date', {day}, 'precision', {precision}, 'text', {fuzzy_date_text(day, precision)}) end"
     )
 
 

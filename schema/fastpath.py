@@ -1,8 +1,8 @@
 """The fast path: common queries answered by one SQL statement that builds the JSON.
 
 For a document whose selections it knows (rounds lists, an organization with its
-rounds, and under them companies, money, participations and investors; fragments and
-@skip/@include included, as the executor would collect them), this plans a
+rounds, and under them companies, money, dates, participations and investors;
+fragments and @skip/@include included, as the executor would collect them), this plans a
 db/json_select.py selection and returns the bytes of `data`. For anything else (and for
 any argument the ordinary resolvers would refuse) it returns None, and the ordinary
 path answers, with its errors. Differential tests hold the two paths to one answer.
@@ -55,7 +55,18 @@ _ROUND_SCALARS = frozenset(
 )
 _MONEY_FIELDS = frozenset({"amount", "targetAmount", "preMoneyValuation", "postMoneyValuation"})
 _ORGANIZATION_SCALARS = frozenset(
-    {"id", "slug", "name", "description", "website", "countryCode", "city"}
+    {
+        "id",
+        "slug",
+        "name",
+        "description",
+        "website",
+        "countryCode",
+        "city",
+        "categories",
+        "investorTypes",
+        "aliases",
+    }
 )
 _PARTICIPATION_SCALARS = frozenset({"id", "isLead", "status", "stage"})
 _INVESTOR_SCALARS = frozenset({"id", "slug", "name"})
@@ -165,6 +176,16 @@ def _money(node: FieldNode, column: str, doc: _Document) -> js.Money:
     return js.Money(_name(node), column, tuple(parts))  # type: ignore[arg-type]
 
 
+def _fuzzy_date(node: FieldNode, column: str, doc: _Document) -> js.FuzzyDate:
+    parts: list[js.Scalar | js.Const] = []
+    for f in doc.fields(node.selection_set, "FuzzyDate"):
+        if f.name.value == "__typename":
+            parts.append(js.Const(_name(f), "FuzzyDate"))
+        else:
+            parts.append(js.Scalar(_name(f), f.name.value))
+    return js.FuzzyDate(_name(node), column, tuple(parts))  # type: ignore[arg-type]
+
+
 def _investor(node: FieldNode, doc: _Document) -> js.Nested:
     parts: list[js.Field] = []
     for f in doc.fields(node.selection_set, "Investor"):
@@ -205,6 +226,8 @@ def _round(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selecti
             parts.append(js.Scalar(_name(f), field))
         elif field in _MONEY_FIELDS:
             parts.append(_money(f, field, doc))
+        elif field in ("announced", "expectedClose"):
+            parts.append(_fuzzy_date(f, field, doc))
         elif field == "company":
             parts.append(js.Nested(_name(f), "company", _organization(f.selection_set, doc)))
         elif field == "participations":
@@ -222,6 +245,8 @@ def _organization(selection_set: SelectionSetNode | None, doc: _Document) -> js.
             parts.append(js.Const(_name(f), "Organization"))
         elif field in _ORGANIZATION_SCALARS:
             parts.append(js.Scalar(_name(f), field))
+        elif field == "founded":
+            parts.append(_fuzzy_date(f, field, doc))
         elif field == "rounds":
             args = _arguments("Organization", f, doc)
             if set(args) - {"first"}:

@@ -21,7 +21,11 @@ ROUND = f"""
   __typename id roundType reportedLabel status stage announcedOn closedOn
   amount {{ {MONEY} }} postMoneyValuation {{ usd qualifier }} preMoneyValuation {{ {MONEY} }}
   targetAmount {{ qualifier }}
-  company {{ id slug name description website countryCode city __typename }}
+  announced {{ date precision text __typename }} expectedClose {{ text date precision }}
+  company {{
+    id slug name description website countryCode city __typename
+    founded {{ text precision date }} categories investorTypes aliases
+  }}
   participations {{
     __typename id isLead status stage amount {{ {MONEY} }}
     investor {{ __typename id slug name }}
@@ -58,7 +62,8 @@ FAST = [
     ),
     (
         f'{{ organization(slug: "openai") {{ __typename id slug name description website '
-        f"countryCode city rounds(first: 3) {{ totalCount edges {{ node {{ {ROUND} }} }} "
+        f"countryCode city aliases investorTypes founded {{ text }} "
+        f"rounds(first: 3) {{ totalCount edges {{ node {{ {ROUND} }} }} "
         "pageInfo { hasNextPage } } } }",
         {},
     ),
@@ -108,7 +113,7 @@ SLOW = [
     "... on Organization { city } } } } } } }",
     "{ a: rounds { totalCount } b: rounds { totalCount } }",
     '{ organization(slug: "openai") { rounds(first: 2) { edges { cursor } } } }',
-    '{ organization(slug: "openai") { aliases } }',
+    '{ organization(slug: "openai") { investments(first: 2) { totalCount } } }',
 ]
 
 
@@ -119,8 +124,13 @@ async def data(pool: Pool) -> None:
     await pool.execute(
         """
         with companies as (
-            insert into organizations (slug, name, city)
-            select 'company-' || i, 'Company ' || i, 'Paris' from generate_series(1, 12) as i
+            insert into organizations (slug, name, city, founded_on, founded_precision,
+                                       categories)
+            select 'company-' || i, 'Company ' || i, 'Paris',
+                   (array[null, '2011-01-01', '2012-04-01', '2013-03-01'])[1 + i % 4]::date,
+                   (array[null, 'YEAR', 'QUARTER', 'MONTH'])[1 + i % 4]::date_precision,
+                   case when i % 2 = 1 then array['fintech', 'ai'] else '{}' end
+            from generate_series(1, 12) as i
             returning id
         ), new_rounds as (
             insert into rounds (company_id, round_type, status, stage, announced_on,
@@ -144,6 +154,11 @@ async def data(pool: Pool) -> None:
         "insert into participations (round_id, investor_person_id, status, stage)"
         " select r.id, p.id, 'REPORTED', 'IN_TALKS' from rounds r, people p"
         " where r.reported_label = 'tour de table' and p.slug = 'sam-altman'"
+    )
+    await pool.execute(
+        "insert into organization_aliases (organization_id, alias)"
+        " select id, a from organizations, unnest(array['Zeta One', 'Alpha One']) as a"
+        " where slug = 'company-1'"
     )
 
 
