@@ -164,26 +164,25 @@ def _money(node: FieldNode, column: str, doc: _Document) -> js.Money:
         elif field in ("qualifier", "usd"):
             parts.append(js.Scalar(_name(f), field))
         elif field in ("low", "high"):
-            inner: list[js.Scalar | js.Const] = []
-            for g in doc.fields(f.selection_set, "Money"):
-                if g.name.value == "__typename":
-                    inner.append(js.Const(_name(g), "Money"))
-                else:
-                    inner.append(js.Scalar(_name(g), g.name.value))
-            parts.append(js.MoneyAmount(_name(f), field, tuple(inner)))  # type: ignore[arg-type]
+            inner = _leaves(f, "Money", doc)
+            parts.append(js.MoneyAmount(_name(f), field, inner))  # type: ignore[arg-type]
         else:
             raise _Unsupported(field)
     return js.Money(_name(node), column, tuple(parts))  # type: ignore[arg-type]
 
 
+def _leaves(node: FieldNode, type_name: str, doc: _Document) -> tuple[js.Scalar | js.Const, ...]:
+    """The fields of an object whose fields are all scalars (Money, FuzzyDate)."""
+    return tuple(
+        js.Const(_name(f), type_name)
+        if f.name.value == "__typename"
+        else js.Scalar(_name(f), f.name.value)
+        for f in doc.fields(node.selection_set, type_name)
+    )
+
+
 def _fuzzy_date(node: FieldNode, column: str, doc: _Document) -> js.FuzzyDate:
-    parts: list[js.Scalar | js.Const] = []
-    for f in doc.fields(node.selection_set, "FuzzyDate"):
-        if f.name.value == "__typename":
-            parts.append(js.Const(_name(f), "FuzzyDate"))
-        else:
-            parts.append(js.Scalar(_name(f), f.name.value))
-    return js.FuzzyDate(_name(node), column, tuple(parts))  # type: ignore[arg-type]
+    return js.FuzzyDate(_name(node), column, _leaves(node, "FuzzyDate", doc))  # type: ignore[arg-type]
 
 
 def _investor(node: FieldNode, doc: _Document) -> js.Nested:
