@@ -16,7 +16,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from db.pagination import PageRequest, fingerprint
 from db.participations import participation_order
@@ -76,10 +76,10 @@ class FuzzyDate:
 
 @dataclass(frozen=True, slots=True)
 class Nested:
-    """A related object or list: company, participations, investor."""
+    """A related object or list: company, participations, investor, round."""
 
     name: str
-    relation: Literal["company", "participations", "investor"]
+    relation: Literal["company", "participations", "investor", "round"]
     fields: "Selection"
 
 
@@ -110,12 +110,21 @@ class RoundsPage:
 
 
 @dataclass(frozen=True, slots=True)
+class InvestmentsPage:
+    """An investor's participations, latest round first (Organization.investments)."""
+
+    name: str
+    page: PageRequest
+    parts: tuple["Const | Scalar | Edges | PageInfo", ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PageInfo:
     name: str
     fields: tuple[Scalar | Const, ...]
 
 
-Field = Const | Scalar | Money | FuzzyDate | Nested | RoundsPage
+Field = Const | Scalar | Money | FuzzyDate | Nested | RoundsPage | InvestmentsPage
 Selection = tuple[Field, ...]
 
 _MONEY_COLUMNS = {
@@ -328,6 +337,15 @@ def _participation_node(sql: SqlBuilder, fields: Selection, table: str) -> str:
                     f" left join people {i}_p on {i}_p.id = {table}.investor_person_id)",
                 )
             )
+        elif isinstance(f, Nested) and f.relation == "round":
+            r = sql.alias("r")
+            pairs.append(
+                (
+                    f.name,
+                    f"(select {_round_node(sql, f.fields, r)} from rounds {r}"
+                    f" where {r}.id = {table}.round_id)",
+                )
+            )
         else:
             pairs += _scalars((f,), _PARTICIPATION_SCALARS, table)
     return json_object_sql(pairs)
@@ -338,6 +356,11 @@ def _organization_node(sql: SqlBuilder, fields: Selection, table: str) -> str:
     for f in fields:
         if isinstance(f, RoundsPage):
             pairs.append((f.name, _rounds_page(sql, f, company=f"{table}.id")))
+        elif isinstance(f, InvestmentsPage):
+            source = InvestmentsSource(sql, f.page, investor=f"{table}.id")
+            pairs.append(
+                (f.name, _connection(sql, f.parts, source, _participation_node, None, f.page))
+            )
         elif isinstance(f, FuzzyDate) and f.column == "founded":
             pairs.append((f.name, _fuzzy_date(f, table)))
         else:
@@ -390,6 +413,10 @@ class PageSource:
         return where if self._company is None else f"{where} and r.company_id = {self._company}"
 
     @functools.cached_property
+    def count(self) -> str:
+        return f"(select count(*) from rounds r where {self.where})"
+
+    @functools.cached_property
     def rows(self) -> str:
         """The page and one row more, numbered from 1 in list order as `ord`."""
         sql, page = self._sql, self._page
@@ -415,26 +442,83 @@ class PageSource:
         return self._sql.param(self._page.size, "int")
 
 
+class InvestmentsSource:
+    """The participations of the first page of an investor's investments, in the order of
+    db/participations.py (latest announced round first, undated last), for one statement."""
+
+    def __init__(self, sql: SqlBuilder, page: PageRequest, investor: str) -> None:
+        if page.backward or page.cursor is not None:
+            raise UnsupportedSelection("paging investments")
+        self._sql, self._page = sql, page
+        self._investor = (
+            f"(p.investor_organization_id = {investor} or p.investor_person_id = {investor})"
+        )
+
+    @functools.cached_property
+    def count(self) -> str:
+        return f"(select count(*) from participations p where {self._investor})"
+
+    @functools.cached_property
+    def rows(self) -> str:
+        key = "coalesce(r.announced_on, '-infinity'::date)"
+        limit = self._sql.param(self._page.fetch_limit, "int")
+        return (
+            "(select p.*, row_number() over (order by p.sort_date desc, p.id desc) as ord from ("
+            f"select p.*, {key} as sort_date from participations p"
+            f" join rounds r on r.id = p.round_id where {self._investor}"
+            f" order by {key} desc, p.id desc limit {limit}) p)"
+        )
+
+    @functools.cached_property
+    def size(self) -> str:
+        return self._sql.param(self._page.size, "int")
+
+
+class _Source(Protocol):
+    """One page of a connection's rows for one statement: `rows` is the page and one row
+    more, numbered from 1 in list order as `ord`."""
+
+    @property
+    def count(self) -> str: ...
+    @property
+    def rows(self) -> str: ...
+    @property
+    def size(self) -> str: ...
+
+
 def _rounds_page(sql: SqlBuilder, c: RoundsPage, *, company: str | None = None) -> str:
     """A page of rounds under a filter, with the parts of the connection asked for."""
-    page = PageSource(sql, c.filter, c.order, c.page, company)
+    source = PageSource(sql, c.filter, c.order, c.page, company)
     # Only when a cursor is rendered: PostgreSQL refuses a parameter nothing reads.
     fp = functools.cache(lambda: sql.param(fingerprint(c.scope), "text"))
+    return _connection(sql, c.parts, source, _round_node, fp, c.page)
+
+
+def _connection(
+    sql: SqlBuilder,
+    parts: tuple["Const | Scalar | Edges | PageInfo", ...],
+    source: _Source,
+    node: Callable[[SqlBuilder, Selection, str], str],
+    fp: Callable[[], str] | None,
+    page: PageRequest,
+) -> str:
+    """A connection's parts in the order asked; `fp`, the cursors' fingerprint, is None
+    where cursors are not rendered."""
     rows = sql.alias("row")
     pairs: list[tuple[str, str]] = []
-    for part in c.parts:
+    for part in parts:
         if isinstance(part, Const):
             pairs.append((part.name, f"'{part.value}'"))
         elif isinstance(part, Scalar) and part.field == "totalCount":
-            pairs.append((part.name, f"(select count(*) from rounds r where {page.where})"))
+            pairs.append((part.name, source.count))
         elif isinstance(part, Edges):
             edge: list[tuple[str, str]] = []
             for f in part.fields:
                 if isinstance(f, EdgeNode):
-                    edge.append((f.name, _round_node(sql, f.fields, rows)))
+                    edge.append((f.name, node(sql, f.fields, rows)))
                 elif isinstance(f, Const):
                     edge.append((f.name, f"'{f.value}'"))
-                elif f.field == "cursor":
+                elif f.field == "cursor" and fp is not None:
                     edge.append((f.name, cursor_sql(fp(), rows)))
                 else:
                     raise UnsupportedSelection(f.field)
@@ -442,11 +526,11 @@ def _rounds_page(sql: SqlBuilder, c: RoundsPage, *, company: str | None = None) 
                 (
                     part.name,
                     f"coalesce((select json_agg({json_object_sql(edge)} order by {rows}.ord)"
-                    f" from {page.rows} {rows} where {rows}.ord <= {page.size}), '[]'::json)",
+                    f" from {source.rows} {rows} where {rows}.ord <= {source.size}), '[]'::json)",
                 )
             )
         elif isinstance(part, PageInfo):
-            pairs.append((part.name, _page_info(sql, part, page, fp, c.page)))
+            pairs.append((part.name, _page_info(sql, part, source, fp, page)))
         else:
             raise UnsupportedSelection(f"{part!r}")
     return json_object_sql(pairs)
@@ -455,8 +539,8 @@ def _rounds_page(sql: SqlBuilder, c: RoundsPage, *, company: str | None = None) 
 def _page_info(
     sql: SqlBuilder,
     part: "PageInfo",
-    source: PageSource,
-    fp: Callable[[], str],
+    source: _Source,
+    fp: Callable[[], str] | None,
     page: PageRequest,
 ) -> str:
     p = sql.alias("info")
@@ -468,6 +552,8 @@ def _page_info(
             info.append((f.name, f"(select count(*) > {source.size} from {source.rows} {p})"))
         elif f.field == "hasPreviousPage":
             info.append((f.name, "true" if page.cursor is not None else "false"))
+        elif fp is None:
+            raise UnsupportedSelection(f.field)
         elif f.field == "startCursor":
             info.append(
                 (f.name, f"(select {cursor_sql(fp(), p)} from {source.rows} {p} where {p}.ord = 1)")

@@ -10,6 +10,7 @@ path answers, with its errors. Differential tests hold the two paths to one answ
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -198,9 +199,9 @@ def _investor(node: FieldNode, doc: _Document) -> js.Nested:
     return js.Nested(_name(node), "investor", tuple(parts))
 
 
-def _participation(node: FieldNode, doc: _Document) -> js.Nested:
+def _participation(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selection:
     parts: list[js.Field] = []
-    for f in doc.fields(node.selection_set, "Participation"):
+    for f in doc.fields(selection_set, "Participation"):
         field = f.name.value
         if field == "__typename":
             parts.append(js.Const(_name(f), "Participation"))
@@ -210,9 +211,11 @@ def _participation(node: FieldNode, doc: _Document) -> js.Nested:
             parts.append(_money(f, "amount", doc))
         elif field == "investor":
             parts.append(_investor(f, doc))
+        elif field == "round":
+            parts.append(js.Nested(_name(f), "round", _round(f.selection_set, doc)))
         else:
             raise _Unsupported(field)
-    return js.Nested(_name(node), "participations", tuple(parts))
+    return tuple(parts)
 
 
 def _round(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selection:
@@ -230,7 +233,9 @@ def _round(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selecti
         elif field == "company":
             parts.append(js.Nested(_name(f), "company", _organization(f.selection_set, doc)))
         elif field == "participations":
-            parts.append(_participation(f, doc))
+            parts.append(
+                js.Nested(_name(f), "participations", _participation(f.selection_set, doc))
+            )
         else:
             raise _Unsupported(field)
     return tuple(parts)
@@ -246,45 +251,56 @@ def _organization(selection_set: SelectionSetNode | None, doc: _Document) -> js.
             parts.append(js.Scalar(_name(f), field))
         elif field == "founded":
             parts.append(_fuzzy_date(f, field, doc))
-        elif field == "rounds":
+        elif field in ("rounds", "investments"):
             args = _arguments("Organization", f, doc)
             if set(args) - {"first"}:
                 raise _Unsupported("paging arguments under an organization")
             # Checked as the resolvers check it. Cursors are not rendered under an
             # organization (their scope holds its id), so no scope is needed here.
             request = page_request("", first=args.get("first"))
-            parts.append(_connection(f, RoundFilter(), RoundOrder(), request, "", doc, nested=True))
+            if field == "rounds":
+                rounds = _connection_parts(f, _ROUND_PAGE, doc, nested=True)
+                parts.append(
+                    js.RoundsPage(_name(f), RoundFilter(), RoundOrder(), request, "", rounds)
+                )
+            else:
+                investments = _connection_parts(f, _INVESTMENT_PAGE, doc, nested=True)
+                parts.append(js.InvestmentsPage(_name(f), request, investments))
         else:
             raise _Unsupported(field)
     return tuple(parts)
 
 
-def _connection(
-    node: FieldNode,
-    round_filter: RoundFilter,
-    order: RoundOrder,
-    request: Any,
-    scope: str,
-    doc: _Document,
-    *,
-    nested: bool = False,
-) -> js.RoundsPage:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _ConnectionTypes:
+    connection: str
+    edge: str
+    node: Callable[[SelectionSetNode | None, _Document], js.Selection]
+
+
+_ROUND_PAGE = _ConnectionTypes("RoundConnection", "RoundEdge", _round)
+_INVESTMENT_PAGE = _ConnectionTypes("ParticipationConnection", "ParticipationEdge", _participation)
+
+
+def _connection_parts(
+    node: FieldNode, types: _ConnectionTypes, doc: _Document, *, nested: bool = False
+) -> tuple[js.Const | js.Scalar | js.Edges | js.PageInfo, ...]:
     parts: list[js.Const | js.Scalar | js.Edges | js.PageInfo] = []
-    for f in doc.fields(node.selection_set, "RoundConnection"):
+    for f in doc.fields(node.selection_set, types.connection):
         field = f.name.value
         if field == "__typename":
-            parts.append(js.Const(_name(f), "RoundConnection"))
+            parts.append(js.Const(_name(f), types.connection))
         elif field == "totalCount":
             parts.append(js.Scalar(_name(f), "totalCount"))
         elif field == "edges":
             edge: list[js.Const | js.Scalar | js.EdgeNode] = []
-            for g in doc.fields(f.selection_set, "RoundEdge"):
+            for g in doc.fields(f.selection_set, types.edge):
                 if g.name.value == "__typename":
-                    edge.append(js.Const(_name(g), "RoundEdge"))
+                    edge.append(js.Const(_name(g), types.edge))
                 elif g.name.value == "cursor" and not nested:
                     edge.append(js.Scalar(_name(g), "cursor"))
                 elif g.name.value == "node":
-                    edge.append(js.EdgeNode(_name(g), _round(g.selection_set, doc)))
+                    edge.append(js.EdgeNode(_name(g), types.node(g.selection_set, doc)))
                 else:
                     raise _Unsupported(g.name.value)
             parts.append(js.Edges(_name(f), tuple(edge)))
@@ -300,7 +316,7 @@ def _connection(
             parts.append(js.PageInfo(_name(f), tuple(info)))
         else:
             raise _Unsupported(field)
-    return js.RoundsPage(_name(node), round_filter, order, request, scope, tuple(parts))
+    return tuple(parts)
 
 
 def _arguments(parent: str, node: FieldNode, doc: _Document) -> dict[str, Any]:
@@ -350,9 +366,9 @@ async def _rounds(pool: Pool, node: FieldNode, doc: _Document) -> bytes:
     request = rounds_page_request(
         round_filter, order, first=args.get("first"), after=args.get("after")
     )
-    connection = _connection(
-        node, round_filter, order, request, rounds_scope(round_filter, order), doc
-    )
+    scope = rounds_scope(round_filter, order)
+    parts = _connection_parts(node, _ROUND_PAGE, doc)
+    connection = js.RoundsPage(_name(node), round_filter, order, request, scope, parts)
     return await js.render_rounds(pool, _name(node), connection)
 
 

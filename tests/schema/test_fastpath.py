@@ -76,6 +76,29 @@ FAST = [
     # Fragments, directives and repeated fields, as frontends send them: collected as the
     # executor collects them, fields of one name merged.
     ("{ rounds { edges { node { ...R } } } } fragment R on Round { id }", {}),
+    # An investor's portfolio, and a participation's round.
+    (
+        '{ organization(slug: "nvidia") { name investments(first: 5) { __typename totalCount '
+        "edges { __typename node { id isLead amount { usd } round { id announced { text } "
+        "company { name } participations { investor { name } } } } } "
+        "pageInfo { hasNextPage hasPreviousPage __typename } } } }",
+        {},
+    ),
+    (
+        '{ organization(slug: "softbank") { investments { totalCount edges { node { '
+        "status round { status } } } } } }",
+        {},
+    ),
+    (
+        '{ organization(slug: "company-3") { investments { totalCount edges { node { id } } '
+        "pageInfo { hasNextPage } } } }",
+        {},
+    ),
+    (
+        "{ rounds(first: 3) { edges { node { id participations { round { id company { name } } "
+        "} } } } }",
+        {},
+    ),
     (
         "query ($full: Boolean!) { ...Q } fragment Q on Query { rounds(first: 6) { "
         "...C totalCount } } fragment C on RoundConnection { edges { node { id ... on Node "
@@ -113,7 +136,7 @@ SLOW = [
     "... on Organization { city } } } } } } }",
     "{ a: rounds { totalCount } b: rounds { totalCount } }",
     '{ organization(slug: "openai") { rounds(first: 2) { edges { cursor } } } }',
-    '{ organization(slug: "openai") { investments(first: 2) { totalCount } } }',
+    '{ organization(slug: "nvidia") { investments(first: 2) { edges { cursor } } } }',
 ]
 
 
