@@ -96,11 +96,15 @@ class _Document:
         if selection_set is None:
             raise _Unsupported("no selection")
         grouped: dict[str, list[FieldNode]] = {}
-        self._collect(selection_set, type_name, grouped)
+        self._collect(selection_set, type_name, grouped, set())
         return [nodes[0] if len(nodes) == 1 else _merged(nodes) for nodes in grouped.values()]
 
     def _collect(
-        self, selection_set: SelectionSetNode, type_name: str, grouped: dict[str, list[FieldNode]]
+        self,
+        selection_set: SelectionSetNode,
+        type_name: str,
+        grouped: dict[str, list[FieldNode]],
+        spread: set[str],
     ) -> None:
         for node in selection_set.selections:
             if not self._included(node):
@@ -112,17 +116,26 @@ class _Document:
                 condition, selections = node.type_condition, node.selection_set
             else:
                 assert isinstance(node, FragmentSpreadNode)
+                # A fragment spread again adds nothing, and spreading it again each time
+                # grows as 2^n for fragments that spread the next one twice.
+                if node.name.value in spread:
+                    continue
                 fragment = self.fragments[node.name.value]
                 if fragment.variable_definitions:
                     raise _Unsupported("fragment variables")
                 condition, selections = fragment.type_condition, fragment.selection_set
             if condition is None or _applies(condition.name.value, type_name):
-                self._collect(selections, type_name, grouped)
+                if isinstance(node, FragmentSpreadNode):
+                    spread.add(node.name.value)
+                self._collect(selections, type_name, grouped, spread)
 
     def _included(self, node: SelectionNode) -> bool:
+        # @skip first, as the executor does: a true @skip leaves @include unread.
         skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip["if"]:
+            return False
         include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
-        return not (skip and skip["if"]) and not (include and not include["if"])
+        return not (include and not include["if"])
 
 
 def _applies(condition: str, type_name: str) -> bool:
@@ -412,7 +425,9 @@ async def compiled_answer(
                 return await _organization_root(pool, root, doc)
             case _:
                 return None
-    except (_Unsupported, js.UnsupportedSelection, DealgraphError, ValueError):
+    except (_Unsupported, js.UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
+        # GraphQLError: a value the executor refuses (a null variable where one is
+        # needed); the resolvers answer it with their error.
         return None
     except asyncpg.DataError:
         # A value the database refuses (the resolvers answer it with its error code);

@@ -103,6 +103,8 @@ class _Walker:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.aliases = 0
+        # Cost, depth and aliases of each fragment, by name.
+        self.walked: dict[str, tuple[int, int, int]] = {}
 
     def selection(
         self, parent: GraphQLNamedType, selection_set: SelectionSetNode, seen: frozenset[str]
@@ -122,12 +124,27 @@ class _Walker:
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:  # validation reports these
                     continue
-                on = self.schema.get_type(fragment.type_condition.name.value) or parent
-                field_cost, field_depth = self.selection(on, fragment.selection_set, seen | {name})
+                field_cost, field_depth = self.spread(parent, fragment, seen | {name})
             else:
                 continue
             cost += field_cost
             depth = max(depth, field_depth)
+        return cost, depth
+
+    def spread(
+        self, parent: GraphQLNamedType, fragment: FragmentDefinitionNode, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        """A fragment's cost and depth, walked once per document: walked at each spread,
+        fragments that spread the next one twice would take 2^n steps to refuse."""
+        name = fragment.name.value
+        if name not in self.walked:
+            aliases = self.aliases
+            on = self.schema.get_type(fragment.type_condition.name.value) or parent
+            cost, depth = self.selection(on, fragment.selection_set, seen)
+            self.walked[name] = (cost, depth, self.aliases - aliases)
+        else:
+            cost, depth, aliases = self.walked[name]
+            self.aliases += aliases
         return cost, depth
 
     def field(

@@ -76,6 +76,18 @@ FAST = [
     # Fragments, directives and repeated fields, as frontends send them: collected as the
     # executor collects them, fields of one name merged.
     ("{ rounds { edges { node { ...R } } } } fragment R on Round { id }", {}),
+    (
+        "query ($b: Boolean = true) { rounds(first: 2) { edges { node { id "
+        "stage @skip(if: true) @include(if: $b) } } } }",
+        {"b": None},
+    ),
+    # Each fragment spreads the next twice: 2^30 spreads, one answer.
+    (
+        "{ rounds(first: 2) { edges { node { ...F0 } } } } "
+        + " ".join(f"fragment F{i} on Round {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30))
+        + " fragment F30 on Round { id status }",
+        {},
+    ),
     # An investor's portfolio, and a participation's round.
     (
         '{ organization(slug: "nvidia") { name investments(first: 5) { __typename totalCount '
@@ -137,6 +149,20 @@ SLOW = [
     "{ a: rounds { totalCount } b: rounds { totalCount } }",
     '{ organization(slug: "openai") { rounds(first: 2) { edges { cursor } } } }',
     '{ organization(slug: "nvidia") { investments(first: 2) { edges { cursor } } } }',
+]
+
+
+# Each goes to the resolvers, which refuse the null the executor would not take.
+NULL_WHERE_NEEDED = [
+    (
+        "query ($b: Boolean) { rounds(first: 2) { edges { node { id stage @include(if: $b) } } } }",
+        {"b": None},
+    ),
+    (
+        "query ($f: RoundOrderField = AMOUNT_USD) { rounds(first: 2, "
+        "orderBy: {field: $f, direction: DESC}) { totalCount } }",
+        {"f": None},
+    ),
 ]
 
 
@@ -255,3 +281,23 @@ async def test_other_queries_go_to_the_resolvers(
     fast, slow = both
     answers = [(await c.post("/graphql", json={"query": query})).json() for c in (fast, slow)]
     assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize(("query", "variables"), NULL_WHERE_NEEDED)
+async def test_a_null_where_a_value_is_needed_goes_to_the_resolvers(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    pool: Pool,
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    document = parse_document(query)
+    operation = select_operation(document, None)
+    assert operation is not None
+    assert await compiled_answer(pool, document, operation, variables) is None
+    fast, slow = both
+    answers = [
+        await c.post("/graphql", json={"query": query, "variables": variables})
+        for c in (fast, slow)
+    ]
+    assert answers[0].status_code == answers[1].status_code < 500
+    assert answers[0].json() == answers[1].json()
