@@ -152,7 +152,7 @@ SLOW = [
 ]
 
 
-# Each goes to the resolvers, which refuse the null the executor would not take.
+# Each goes to the resolvers, which answer the null the executor would not take.
 NULL_WHERE_NEEDED = [
     (
         "query ($b: Boolean) { rounds(first: 2) { edges { node { id stage @include(if: $b) } } } }",
@@ -270,21 +270,8 @@ async def test_the_fast_path_walks_pages_like_the_resolvers(
     assert pages == 13  # 50 rounds, four a page
 
 
-@pytest.mark.parametrize("query", SLOW)
+@pytest.mark.parametrize(("query", "variables"), [(q, {}) for q in SLOW] + NULL_WHERE_NEEDED)
 async def test_other_queries_go_to_the_resolvers(
-    both: tuple[httpx.AsyncClient, httpx.AsyncClient], pool: Pool, query: str
-) -> None:
-    document = parse_document(query)
-    operation = select_operation(document, None)
-    assert operation is not None
-    assert await compiled_answer(pool, document, operation, {}) is None
-    fast, slow = both
-    answers = [(await c.post("/graphql", json={"query": query})).json() for c in (fast, slow)]
-    assert answers[0] == answers[1]
-
-
-@pytest.mark.parametrize(("query", "variables"), NULL_WHERE_NEEDED)
-async def test_a_null_where_a_value_is_needed_goes_to_the_resolvers(
     both: tuple[httpx.AsyncClient, httpx.AsyncClient],
     pool: Pool,
     query: str,
