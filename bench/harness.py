@@ -108,7 +108,8 @@ def wrk(
         ]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out)[1])  # type: ignore[index]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out)[1])  # type: ignore[index]
+    # Anchored: a thread's spread column can end in "99%" too ("68.99%").
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)$", out, re.MULTILINE)[1])  # type: ignore[index]
     mean = _ms(re.search(r"Latency\s+(\S+)", out)[1])  # type: ignore[index]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return Load(rate, p99, mean, int(errors[1]) if errors else 0)
