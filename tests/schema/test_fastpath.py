@@ -153,7 +153,7 @@ SLOW = [
 
 
 # Each goes to the resolvers, which answer the null the executor would not take.
-NULL_WHERE_NEEDED = [
+NULL_WHERE_NEEDED: list[tuple[str, dict[str, Any]]] = [
     (
         "query ($b: Boolean) { rounds(first: 2) { edges { node { id stage @include(if: $b) } } } }",
         {"b": None},
@@ -270,7 +270,7 @@ async def test_the_fast_path_walks_pages_like_the_resolvers(
     assert pages == 13  # 50 rounds, four a page
 
 
-@pytest.mark.parametrize(("query", "variables"), [(q, {}) for q in SLOW] + NULL_WHERE_NEEDED)
+@pytest.mark.parametrize(("query", "variables"), [*((q, {}) for q in SLOW), *NULL_WHERE_NEEDED])
 async def test_other_queries_go_to_the_resolvers(
     both: tuple[httpx.AsyncClient, httpx.AsyncClient],
     pool: Pool,
