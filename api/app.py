@@ -15,20 +15,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from api import docs
-from api.auth import AuthMiddleware
-from api.body_limit import BodyLimitMiddleware
-from api.graphql_http import graphql_endpoint
-from api.key_usage import recording_key_usage
-from api.metrics import metrics_endpoint
-from api.observe import HEADER as REQUEST_ID_HEADER
-from api.observe import ObserveMiddleware
-from api.outage import OutageMiddleware
-from api.pool_metrics import sampling_pools
-from api.ratelimit import DEFAULT_PER_MINUTE
-from api.replica import READ_AFTER, WRITE_POSITION
-from api.rest import dealgraph_error, http_error
-from api.routes import changes, organizations, rounds, writes
+from api.graphql.endpoint import graphql_endpoint
+from api.guard.auth import AuthMiddleware
+from api.guard.body_limit import BodyLimitMiddleware
+from api.guard.key_usage import recording_key_usage
+from api.guard.ratelimit import DEFAULT_PER_MINUTE
+from api.ops.metrics import metrics_endpoint
+from api.ops.observe import HEADER as REQUEST_ID_HEADER
+from api.ops.observe import ObserveMiddleware
+from api.ops.outage import OutageMiddleware
+from api.ops.pool_metrics import sampling_pools
+from api.ops.replica import READ_AFTER, WRITE_POSITION
+from api.rest import changes, docs, organizations, rounds, writes
+from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
 from db.availability import PoolLimits
 from db.errors import DealgraphError
@@ -79,11 +78,11 @@ def create_app(
 
     A request waits at most `pool_timeout` seconds for a connection, and PostgreSQL
     cancels a statement after `statement_timeout_ms`; past either, or while the database
-    is down, the request is answered 503 (api/outage.py).
+    is down, the request is answered 503 (api/ops/outage.py).
     `rate_limit_per_minute` is the points per minute of keys without a limit of their own;
     `demo_key` is filled into GraphiQL (the embedded default only). `guarded=False` leaves
     out API keys and rate limits, for benchmarks that measure what they cost, and nothing
-    else. `replica_url`, given, is a read replica's: reads go there (api/replica.py).
+    else. `replica_url`, given, is a read replica's: reads go there (api/ops/replica.py).
     """
 
     @contextlib.asynccontextmanager

@@ -4,7 +4,7 @@
 
 runs several server processes on one database: they share API keys and rate limits.
 Set PROMETHEUS_MULTIPROC_DIR to an empty directory for /metrics to add up all of them
-(api/metrics.py); `dealgraph serve --workers 4` does all this for you.
+(api/ops/metrics.py); `dealgraph serve --workers 4` does all this for you.
 Add `--timeout-graceful-shutdown 10`: on SIGTERM uvicorn stops accepting connections and
 lets the requests under way finish, for at most that long (without it, for ever), then
 ends the process by the signal it got.
@@ -13,8 +13,8 @@ ends the process by the signal it got.
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import Settings
-from api.workers import demo_key_from_environment
+from api.cli.settings import Settings
+from api.cli.workers import demo_key_from_environment
 
 
 def from_environment() -> Starlette:

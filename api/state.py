@@ -4,14 +4,14 @@ from typing import TypedDict
 
 from starlette.requests import Request
 
-from api.key_usage import KeyUsage
+from api.guard.key_usage import KeyUsage
 from db.types import Pool
 
 
 class State(TypedDict):
     pool: Pool
     # DATABASE_REPLICA_URL's pool for reads, or the primary's `pool` when it is unset
-    # (api/replica.py says which requests use it).
+    # (api/ops/replica.py says which requests use it).
     replica_pool: Pool
     key_usage: KeyUsage
     # The embedded default's demo key, for GraphiQL; None on any other database.

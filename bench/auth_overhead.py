@@ -38,7 +38,7 @@ import httpx
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.keys import hash_secret, issue_key
+from api.guard.keys import hash_secret, issue_key
 from db.migrate import migrate
 from db.principal import Scope
 from db.ratelimit import charge_by_secret_hash

@@ -2,7 +2,7 @@
 
 The server is down, restarting or unreachable; no connection came free within the pool
 timeout; a statement ran past the statement timeout. Both HTTP faces answer these with
-503 and Retry-After (api/outage.py, schema/errors.py), never with a 500, and with the
+503 and Retry-After (api/ops/outage.py, schema/errors.py), never with a 500, and with the
 same codes: SERVICE_UNAVAILABLE, or QUERY_TIMEOUT for a statement that took too long.
 """
 

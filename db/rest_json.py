@@ -1,6 +1,6 @@
 """GET /v1/rounds answered as JSON built inside PostgreSQL, in one statement.
 
-The same JSON as api/representations.py renders from rows (snake_case, ids as in
+The same JSON as api/rest/representations.py renders from rows (snake_case, ids as in
 GraphQL, money as decimal strings, dates with their precision and label), built by
 the database so a list costs one statement; tests hold both renderings to one answer.
 """

@@ -1,7 +1,7 @@
 """Every GraphQL error carries extensions.code; unexpected ones are masked and logged.
 
 A resolver that met the database unavailable gets SERVICE_UNAVAILABLE or QUERY_TIMEOUT
-(db/availability.py), which api/graphql_http.py answers with 503 and Retry-After.
+(db/availability.py), which api/graphql/endpoint.py answers with 503 and Retry-After.
 """
 
 import logging

@@ -19,7 +19,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
-from api.keys import issue_key
+from api.guard.keys import issue_key
 from db.migrate import migrate
 from db.principal import Scope
 from db.types import Pool
@@ -40,7 +40,7 @@ def server_url() -> Iterator[str]:
     if url:
         yield url
         return
-    from api.embedded import embedded_database
+    from api.cli.embedded import embedded_database
 
     data_dir = Path(tempfile.mkdtemp(prefix="dealgraph-tests-", dir="/tmp"))
     # Made by us for us: the embedded server's own user (when run as root) must reach it.

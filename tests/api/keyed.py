@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.app import create_app
-from api.auth import principal_of
+from api.guard.auth import principal_of
 
 # Under /v1, so behind the key check like every REST route; it reads the whole body.
 ECHO = "/v1/test-echo"

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api.graphql_http import MAX_BODY_BYTES
-from api.keys import SECRET_PREFIX, hash_secret
+from api.graphql.endpoint import MAX_BODY_BYTES
+from api.guard.keys import SECRET_PREFIX, hash_secret
 from db.keys import fetch_key_by_hash, revoke_key
 from db.principal import Scope
 from tests.api.keyed import ECHO, guarded_app, serving

@@ -2,7 +2,7 @@
 
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 
 
 def test_a_bad_setting_is_named() -> None:

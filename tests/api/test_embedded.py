@@ -25,7 +25,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from api.embedded import EmbeddedDatabaseError, embedded_database
+from api.cli.embedded import EmbeddedDatabaseError, embedded_database
 
 is_root = os.geteuid() == 0
 root_only = pytest.mark.skipif(not is_root, reason="the server user only exists when run as root")

@@ -7,7 +7,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
-from api.graphql_http import MAX_BODY_BYTES, negotiate
+from api.graphql.endpoint import MAX_BODY_BYTES, negotiate
 from tests.conftest import bearer, create_key
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

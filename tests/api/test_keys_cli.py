@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner, Result
 
-from api.cli import main
+from api.cli.main import main
 from tests.api.keyed import guarded_app, serving
 from tests.api.test_embedded import postgres_processes
 from tests.conftest import bearer

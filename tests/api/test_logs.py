@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.keys import hash_secret
+from api.guard.keys import hash_secret
 from db.principal import Scope
 from tests.api.serving import Server, environment, serve
 from tests.conftest import bearer, create_key

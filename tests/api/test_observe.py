@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from api.logs import JsonFormatter
-from api.observe import ObserveMiddleware
+from api.ops.logs import JsonFormatter
+from api.ops.observe import ObserveMiddleware
 
 logger = logging.getLogger("tests.observe")
 

@@ -24,9 +24,9 @@ import asyncpg
 import httpx
 import pytest
 
-from api.embedded import embedded_database, stopped
-from api.graphql_http import GRAPHQL_RESPONSE
-from api.keys import issue_key
+from api.cli.embedded import embedded_database, stopped
+from api.graphql.endpoint import GRAPHQL_RESPONSE
+from api.guard.keys import issue_key
 from db.migrate import migrate
 from db.principal import Scope
 from tests import figures

@@ -16,7 +16,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
-from api.graphql_http import GRAPHQL_RESPONSE
+from api.graphql.endpoint import GRAPHQL_RESPONSE
 from tests import figures
 from tests.api.processes import tables_locked, until_waiting
 from tests.conftest import bearer, create_key

@@ -24,7 +24,7 @@ from asgi_lifespan import LifespanManager
 
 from api.app import create_app
 from api.asgi import from_environment
-from api.embedded import create_standby, embedded_database
+from api.cli.embedded import create_standby, embedded_database
 from db.migrate import migrate
 from db.replication import fetch_has_replayed, fetch_wal_position
 from db.seed import seed

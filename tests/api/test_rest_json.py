@@ -1,5 +1,5 @@
 """GET /v1/rounds built by the database (db/rest_json.py) is the JSON the Python
-renderer (api/representations.py) gives for the same rows, keys in the same order."""
+renderer (api/rest/representations.py) gives for the same rows, keys in the same order."""
 
 import json
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from api.representations import rounds_json
+from api.rest.representations import rounds_json
 from db.pagination import page_request
 from db.rest_json import render_rest_rounds
 from db.rounds import RoundFilter, RoundOrder, list_rounds, rounds_scope

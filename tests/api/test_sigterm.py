@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.cli import GRACEFUL_SHUTDOWN_SECONDS
+from api.cli.main import GRACEFUL_SHUTDOWN_SECONDS
 from tests import figures
 from tests.api.processes import (
     free_port,

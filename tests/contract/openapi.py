@@ -8,7 +8,7 @@ from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from api.docs import openapi_spec
+from api.rest.docs import openapi_spec
 
 
 @functools.cache

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from api.docs import openapi_spec
+from api.rest.docs import openapi_spec
 from db.ids import Kind, encode_id
 from db.seed import seed
 from db.types import Pool

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
-from api.docs import openapi_spec
-from api.keys import hash_secret, new_secret
+from api.guard.keys import hash_secret, new_secret
+from api.rest.docs import openapi_spec
 from db.keys import insert_key
 from db.principal import Scope
 from db.seed import seed

@@ -3,7 +3,7 @@
 from starlette.routing import Mount, Route
 
 from api.app import create_app
-from api.docs import openapi_spec
+from api.rest.docs import openapi_spec
 from tests.contract.openapi import openapi
 
 

@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.main import main
 from db.crunchbase import CrunchbaseFileError, ImportResult, import_crunchbase, write_rejects
 from db.crunchbase.parse import slugify
 from db.crunchbase.read import repair_mojibake

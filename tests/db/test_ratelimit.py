@@ -5,7 +5,7 @@ import asyncio
 import datetime
 import uuid
 
-from api.keys import hash_secret, issue_key
+from api.guard.keys import hash_secret, issue_key
 from db.keys import list_keys, record_last_used, revoke_key
 from db.principal import Scope
 from db.ratelimit import Charge, charge_by_key_id, charge_by_secret_hash

@@ -1,5 +1,5 @@
 """A resolver that cannot reach the database answers SERVICE_UNAVAILABLE, not a masked
-INTERNAL_SERVER_ERROR (api/graphql_http.py turns that code into a 503)."""
+INTERNAL_SERVER_ERROR (api/graphql/endpoint.py turns that code into a 503)."""
 
 from db.availability import PoolLimits
 from db.pool import open_pool

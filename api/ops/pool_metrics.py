@@ -15,7 +15,7 @@ from db.types import Pool
 
 SAMPLE_SECONDS = 1.0
 
-# Added up over the live server processes (see api/metrics.py).
+# Added up over the live server processes (see api/ops/metrics.py).
 POOL_SIZE = Gauge(
     "dealgraph_db_pool_size",
     "Open database connections in the pool.",

@@ -4,9 +4,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.replica import read_pool
-from api.representations import investments_json, organization_json, rounds_json
-from api.rest import QueryParams, json_answer, list_body
+from api.ops.replica import read_pool
+from api.rest.protocol import QueryParams, json_answer, list_body
+from api.rest.representations import investments_json, organization_json, rounds_json
 from db.errors import NotFound
 from db.organizations import fetch_organization
 from db.participations import investments_scope, list_investments_of_investors

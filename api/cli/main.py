@@ -16,13 +16,13 @@ import click
 import uvicorn
 from pydantic import ValidationError
 
-from api import key_commands
 from api.app import create_app
-from api.keys import DEMO_KEY_FILE
-from api.logs import LOG_CONFIG
-from api.metrics import import_progress
-from api.settings import Settings
-from api.workers import serve_workers
+from api.cli import key_commands
+from api.cli.settings import Settings
+from api.cli.workers import serve_workers
+from api.guard.keys import DEMO_KEY_FILE
+from api.ops.logs import LOG_CONFIG
+from api.ops.metrics import import_progress
 from db import crunchbase
 from db.migrate import migrate as apply_migrations
 from db.principal import Scope
@@ -37,7 +37,7 @@ def _database(settings: Settings) -> Iterator[tuple[str, bool]]:
     if settings.database_url is not None:
         yield settings.database_url, False
         return
-    from api.embedded import embedded_database
+    from api.cli.embedded import embedded_database
 
     with embedded_database(settings.data_dir.resolve()) as url:
         yield url, True

@@ -7,7 +7,7 @@ from pathlib import Path
 import asyncpg
 import click
 
-from api.keys import ensure_demo_key, issue_key
+from api.guard.keys import ensure_demo_key, issue_key
 from db.keys import ApiKey, list_keys, revoke_key
 from db.principal import Scope
 

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-SPEC_PATH = Path(__file__).parents[1] / "openapi" / "openapi.yaml"
+SPEC_PATH = Path(__file__).parents[2] / "openapi" / "openapi.yaml"
 
 
 @functools.cache

@@ -16,11 +16,11 @@ import hmac
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.graphql_cost import points, read_body
-from api.graphql_http import JSON, negotiate, wants_graphiql
-from api.keys import hash_secret, looks_like_secret
-from api.ratelimit import Quota
-from api.refusals import Refusal, bad_key, forbidden, no_key, rate_limited
+from api.graphql.endpoint import JSON, negotiate, wants_graphiql
+from api.guard.graphql_cost import points, read_body
+from api.guard.keys import hash_secret, looks_like_secret
+from api.guard.ratelimit import Quota
+from api.guard.refusals import Refusal, bad_key, forbidden, no_key, rate_limited
 from api.state import key_usage_of, pool_of
 from db.principal import Principal
 from db.principal import Scope as KeyScope

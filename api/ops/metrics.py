@@ -25,7 +25,7 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.pool_metrics import sample_pools
+from api.ops.pool_metrics import sample_pools
 from api.state import pool_of, replica_pool_of
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"

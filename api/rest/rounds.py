@@ -4,9 +4,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.replica import read_pool
-from api.representations import round_detail_json, rounds_json
-from api.rest import QueryParams, json_answer, json_bytes_answer, list_body
+from api.ops.replica import read_pool
+from api.rest.protocol import QueryParams, json_answer, json_bytes_answer, list_body
+from api.rest.representations import round_detail_json, rounds_json
 from db.errors import BadInput, NotFound
 from db.ids import InvalidId, Kind, decode_id
 from db.organizations import fetch_investor_id, fetch_organization

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from graphql import OperationType
 from starlette.requests import Request
 
-from api.refusals import Refusal, bad_key, forbidden, rate_limited
+from api.guard.refusals import Refusal, bad_key, forbidden, rate_limited
 from api.state import pool_of
 from db.principal import Principal, Scope
 from db.ratelimit import Charge, charge_by_key_id

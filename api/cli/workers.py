@@ -17,8 +17,8 @@ from pathlib import Path
 
 import uvicorn
 
-from api.logs import LOG_CONFIG
-from api.metrics import MULTIPROCESS_DIR
+from api.ops.logs import LOG_CONFIG
+from api.ops.metrics import MULTIPROCESS_DIR
 
 # Set by the parent for its workers only: a file holding the demo key's secret.
 DEMO_KEY_VARIABLE = "DEALGRAPH_DEMO_KEY_FILE"

@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.ratelimit import DEFAULT_PER_MINUTE
+from api.guard.ratelimit import DEFAULT_PER_MINUTE
 
 
 class Settings(BaseSettings):
@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     database_replica_url: str | None = Field(
         default=None,
         validation_alias="DATABASE_REPLICA_URL",
-        description="A read replica of DATABASE_URL's server, for reads (api/replica.py).",
+        description="A read replica of DATABASE_URL's server, for reads (api/ops/replica.py).",
         pattern=r"^postgres(ql)?://",
     )
     data_dir: Path = Field(

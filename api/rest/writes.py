@@ -26,10 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.auth import principal_of
-from api.replica import position_headers
-from api.representations import round_detail_json
-from api.rest import problem
+from api.guard.auth import principal_of
+from api.ops.replica import position_headers
+from api.rest.protocol import problem
+from api.rest.representations import round_detail_json
 from api.state import pool_of
 from db.idempotency import claim_key, store_answer
 from db.ids import InvalidId, Kind, decode_id

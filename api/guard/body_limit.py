@@ -1,15 +1,15 @@
 """A cap on REST request bodies: 413 as soon as one is known to be too large.
 
-/graphql enforces the same cap itself, while it reads the body (api/graphql_http.py).
+/graphql enforces the same cap itself, while it reads the body (api/graphql/endpoint.py).
 A declared Content-Length over the cap is refused before the route runs; a body sent
 without one (chunked) is counted as the route reads it, and refused once it goes over.
 """
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import is_rest_path
-from api.graphql_http import MAX_BODY_BYTES
-from api.refusals import too_large
+from api.graphql.endpoint import MAX_BODY_BYTES
+from api.guard.auth import is_rest_path
+from api.guard.refusals import too_large
 
 
 class _BodyTooLarge(Exception):

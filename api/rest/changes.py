@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.rest import QueryParams, json_answer
+from api.rest.protocol import QueryParams, json_answer
 from api.state import pool_of
 from db.changes import START, FeedPosition, list_changes
 

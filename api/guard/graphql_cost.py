@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.types import Message, Receive, Scope
 
-from api.graphql_http import MAX_BODY_BYTES
+from api.graphql.endpoint import MAX_BODY_BYTES
 from schema.limits import measure, parse_document, select_operation
 from schema.schema import schema
 

@@ -17,12 +17,12 @@ from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from api import persisted
-from api.graphiql import graphiql_page
-from api.graphql_storable import nul_refusal
-from api.ratelimit import admit_operation, cost_report, principal_and_quota
-from api.refusals import RETRY_AFTER_SECONDS
-from api.replica import pool_for, position_headers
+from api.graphql import persisted
+from api.graphql.graphiql import graphiql_page
+from api.guard.graphql_storable import nul_refusal
+from api.guard.ratelimit import admit_operation, cost_report, principal_and_quota
+from api.guard.refusals import RETRY_AFTER_SECONDS
+from api.ops.replica import pool_for, position_headers
 from api.state import compiled_queries_of, demo_key_of
 from db.availability import CODES as UNAVAILABLE_CODES
 from db.errors import BadInput

@@ -1,7 +1,7 @@
 """Server logs as JSON lines on stderr: each carries the id of the request it was written
 for, and no secret.
 
-The request id lives in a context variable set by api/observe.py, so every line logged
+The request id lives in a context variable set by api/ops/observe.py, so every line logged
 while a request is handled (by a resolver, the database layer, a task it starts) carries
 it without being handed the id. Secrets are kept out twice: nothing logs headers, and
 the formatter still masks anything shaped like an API key, a bearer token or a password
@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from api.keys import SECRET_PREFIX
+from api.guard.keys import SECRET_PREFIX
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("dealgraph_request_id", default=None)
 
@@ -68,7 +68,7 @@ class JsonFormatter(logging.Formatter):
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "api.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "api.ops.logs.JsonFormatter"}},
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
@@ -80,7 +80,7 @@ LOG_CONFIG: dict[str, Any] = {
     "loggers": {
         "uvicorn": {"level": "INFO", "handlers": [], "propagate": True},
         "uvicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        # api/observe.py writes one line per request, with more in it.
+        # api/ops/observe.py writes one line per request, with more in it.
         "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
     },
 }

@@ -13,9 +13,9 @@ import logging
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import GRAPHQL_PATH
-from api.graphql_http import JSON, negotiate
-from api.refusals import unavailable
+from api.graphql.endpoint import JSON, negotiate
+from api.guard.auth import GRAPHQL_PATH
+from api.guard.refusals import unavailable
 from db.availability import diagnose
 from db.pool import limits_of
 

@@ -3,7 +3,7 @@
 A pure ASGI middleware, the outermost, so that it also sees the requests refused before
 they reach a route (401, 413, 429). The id is the client's `X-Request-Id` when it is a
 short token (a load balancer's, say), else a new one; the answer echoes it, and every line
-logged while the request runs carries it (api/logs.py). The log line names the route
+logged while the request runs carries it (api/ops/logs.py). The log line names the route
 template, method, status, duration and the key's id, never a header.
 """
 
@@ -17,9 +17,9 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logs import REQUEST_ID
-from api.metrics import REQUEST_SECONDS, REQUESTS
-from api.route_template import route_template
+from api.ops.logs import REQUEST_ID
+from api.ops.metrics import REQUEST_SECONDS, REQUESTS
+from api.ops.route_template import route_template
 from db.principal import Principal
 
 HEADER = "x-request-id"

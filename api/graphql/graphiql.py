@@ -30,7 +30,7 @@ def page_with_key(secret: str | None) -> str:
     # escaped so that nothing in it can close the <script> element.
     literal = orjson.dumps(headers.decode()).decode().replace("<", "\\u003c")
     if _HEADERS_STATE not in page:
-        raise RuntimeError("strawberry's GraphiQL page changed: update api/graphiql.py")
+        raise RuntimeError("strawberry's GraphiQL page changed: update api/graphql/graphiql.py")
     return page.replace(_HEADERS_STATE, f"React.useState(parameters.headers || {literal})")
 
 

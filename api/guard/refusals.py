@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import orjson
 from starlette.responses import Response
 
-from api.metrics import RATE_LIMIT_REJECTIONS
-from api.rest import problem
+from api.ops.metrics import RATE_LIMIT_REJECTIONS
+from api.rest.protocol import problem
 from db.principal import Scope
 
 _REALM = 'Bearer realm="dealgraph"'
