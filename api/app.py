@@ -29,9 +29,9 @@ from api.ops.replica import READ_AFTER, WRITE_POSITION
 from api.rest import changes, docs, organizations, rounds, writes
 from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
-from db.availability import PoolLimits
-from db.errors import DealgraphError
-from db.pool import open_pool
+from db.infra.availability import PoolLimits
+from db.infra.errors import DealgraphError
+from db.infra.pool import open_pool
 
 if TYPE_CHECKING:
     from asyncpg.pool import _InitCallback

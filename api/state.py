@@ -5,7 +5,7 @@ from typing import TypedDict
 from starlette.requests import Request
 
 from api.guard.key_usage import KeyUsage
-from db.types import Pool
+from db.infra.types import Pool
 
 
 class State(TypedDict):

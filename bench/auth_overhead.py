@@ -39,9 +39,9 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.guard.keys import hash_secret, issue_key
-from db.migrate import migrate
-from db.principal import Scope
-from db.ratelimit import charge_by_secret_hash
+from db.access.principal import Scope
+from db.access.ratelimit import charge_by_secret_hash
+from db.infra.migrate import migrate
 from db.seed import seed
 
 ROOT = Path(__file__).parents[1]

@@ -1,6 +1,6 @@
 """The floor for REST: a bare Starlette + asyncpg handler, no key, no checks, no
 middleware, serving the same JSON as GET /v1/rounds?limit=50: it runs the very statement
-that builds that answer in PostgreSQL (db/rest_json.py), made once, and sends the bytes.
+that builds that answer in PostgreSQL (db/json/rest.py), made once, and sends the bytes.
 What dealgraph spends beyond this is its own: keys, limits, parsing, metrics, logs.
 
     DATABASE_URL=... uvicorn --factory bench.bare:app
@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from db.pagination import page_request
-from db.rest_json import rest_rounds_statement
+from db.infra.pagination import page_request
+from db.json.rest import rest_rounds_statement
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
 
 _FILTER, _ORDER = RoundFilter(), RoundOrder()

@@ -27,10 +27,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from db.crunchbase import import_crunchbase
-from db.crunchbase.read import FILES, locate
-from db.migrate import migrate
-from db.types import Connection
+from db.imports.crunchbase import import_crunchbase
+from db.imports.crunchbase.read import FILES, locate
+from db.infra.migrate import migrate
+from db.infra.types import Connection
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crunchbase-2013"

@@ -30,7 +30,7 @@ import orjson
 import psutil
 
 from bench.harness import ROOT, Load, free_port, server, wrk
-from db.pagination import Keyset, encode_cursor
+from db.infra.pagination import Keyset, encode_cursor
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
 
 CACHE = ROOT / "bench" / ".cache"

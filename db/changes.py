@@ -7,9 +7,9 @@ from typing import Any
 
 import orjson
 
-from db.errors import BadInput
-from db.ids import Kind, encode_id
-from db.types import Executor
+from db.infra.errors import BadInput
+from db.infra.ids import Kind, encode_id
+from db.infra.types import Executor
 
 _ENTITY_KINDS = {
     "organization": Kind.ORGANIZATION,

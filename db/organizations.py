@@ -7,11 +7,11 @@ from typing import Literal
 
 import orjson
 
-from db.batch import one_per_key
-from db.ids import InvalidId, Kind, decode_any_id, decode_id
-from db.pagination import Keyset, Page, PageRequest, build_page
+from db.infra.batch import one_per_key
+from db.infra.ids import InvalidId, Kind, decode_any_id, decode_id
+from db.infra.pagination import Keyset, Page, PageRequest, build_page
+from db.infra.types import Executor
 from db.rows import Organization
-from db.types import Executor
 
 _COLUMNS = """
     o.id, o.slug, o.name, o.description, o.website, o.country_code, o.city,

@@ -3,10 +3,10 @@
 import datetime
 import uuid
 
-from db.batch import many_per_key, one_per_key
-from db.pagination import Keyset, Page, PageRequest, build_page
+from db.infra.batch import many_per_key, one_per_key
+from db.infra.pagination import Keyset, Page, PageRequest, build_page
+from db.infra.types import Executor
 from db.rows import Participation
-from db.types import Executor
 
 
 def participation_order(table: str) -> str:

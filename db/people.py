@@ -2,9 +2,9 @@
 
 import uuid
 
-from db.batch import one_per_key
+from db.infra.batch import one_per_key
+from db.infra.types import Executor
 from db.rows import Person
-from db.types import Executor
 
 
 async def list_people_by_ids(db: Executor, ids: list[uuid.UUID]) -> list[Person | None]:

@@ -2,9 +2,9 @@
 
 import uuid
 
-from db.batch import many_per_key, one_per_key
+from db.infra.batch import many_per_key, one_per_key
+from db.infra.types import Executor
 from db.rows import Claim, Negotiator, Source, StatusEvent
-from db.types import Executor
 
 _CLAIM_SELECT = """
     select id, source_id, round_id, participation_id, quote, attribution, status, stage,

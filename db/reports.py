@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass
 
 from db.currency import UnknownCurrency, usd_rate
-from db.errors import BadInput
-from db.types import Connection
+from db.infra.errors import BadInput
+from db.infra.types import Connection
 
 # A report matches a round of the same company announced this close to it.
 MATCH_WINDOW_DAYS = 90

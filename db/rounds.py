@@ -9,10 +9,10 @@ from typing import Literal
 
 import orjson
 
-from db.batch import many_per_key, one_per_key
-from db.pagination import Keyset, Page, PageRequest, build_page, page_request
+from db.infra.batch import many_per_key, one_per_key
+from db.infra.pagination import Keyset, Page, PageRequest, build_page, page_request
+from db.infra.types import Executor
 from db.rows import Round
-from db.types import Executor
 
 ROUND_COLUMNS = """
     r.id, r.company_id, r.round_type, r.reported_label, r.status, r.stage,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from db.types import Record
+from db.infra.types import Record
 
 
 def plain_decimal(value: Decimal | None) -> Decimal | None:

@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from db.infra.types import Connection
 from db.rows import MoneyEstimate
-from db.types import Connection
 
 _NAMESPACE = uuid.UUID("5f0c3b52-8d1e-4c55-9a8e-2f4a4d0e7c11")
 BILLION = Decimal(1_000_000_000)

@@ -1,11 +1,11 @@
-"""Relay connections over keyset pages from db.pagination."""
+"""Relay connections over keyset pages from db.infra.pagination."""
 
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 import strawberry
 
-from db.pagination import Page
+from db.infra.pagination import Page
 
 Node = TypeVar("Node")
 Row = TypeVar("Row")

@@ -8,9 +8,11 @@ from functools import partial
 from strawberry.dataloader import DataLoader
 
 from db import rows
-from db.batch import pages_per_parent
+from db.access.principal import Principal
+from db.infra.batch import pages_per_parent
+from db.infra.pagination import Page, PageRequest
+from db.infra.types import Pool
 from db.organizations import list_organizations_by_ids, list_organizations_by_slugs
-from db.pagination import Page, PageRequest
 from db.participations import (
     count_investments_of_investors,
     list_investments_of_investors,
@@ -18,7 +20,6 @@ from db.participations import (
     list_participations_by_rounds,
 )
 from db.people import list_people_by_ids
-from db.principal import Principal
 from db.provenance import (
     list_claims_by_ids,
     list_claims_by_rounds,
@@ -27,7 +28,6 @@ from db.provenance import (
     list_status_events_by_rounds,
 )
 from db.rounds import count_rounds_of_companies, list_rounds_by_ids, list_rounds_of_companies
-from db.types import Pool
 
 
 async def _participations_as_of(

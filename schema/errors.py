@@ -1,7 +1,7 @@
 """Every GraphQL error carries extensions.code; unexpected ones are masked and logged.
 
 A resolver that met the database unavailable gets SERVICE_UNAVAILABLE or QUERY_TIMEOUT
-(db/availability.py), which api/graphql/endpoint.py answers with 503 and Retry-After.
+(db/infra/availability.py), which api/graphql/endpoint.py answers with 503 and Retry-After.
 """
 
 import logging
@@ -9,9 +9,9 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from db.availability import PoolLimits, diagnose
-from db.errors import DealgraphError
-from db.pool import limits_of
+from db.infra.availability import PoolLimits, diagnose
+from db.infra.errors import DealgraphError
+from db.infra.pool import limits_of
 from schema.context import Context
 
 logger = logging.getLogger("dealgraph.graphql")

@@ -3,7 +3,7 @@
 For a document whose selections it knows (rounds lists, an organization with its
 rounds, and under them companies, money, dates, participations and investors;
 fragments and @skip/@include included, as the executor would collect them), this plans a
-db/json_select.py selection and returns the bytes of `data`. For anything else (and for
+db/json/select.py selection and returns the bytes of `data`. For anything else (and for
 any argument the ordinary resolvers would refuse) it returns None, and the ordinary
 path answers, with its errors. Differential tests hold the two paths to one answer.
 """
@@ -40,12 +40,12 @@ from graphql.execution.values import (
 )
 from strawberry.utils.str_converters import to_camel_case
 
-from db import json_select as js
-from db.errors import DealgraphError
-from db.ids import Kind
-from db.pagination import page_request
+from db.infra.errors import DealgraphError
+from db.infra.ids import Kind
+from db.infra.pagination import page_request
+from db.infra.types import Pool
+from db.json import select as js
 from db.rounds import RoundFilter, RoundOrder, rounds_page_request, rounds_scope
-from db.types import Pool
 from schema.ids import id_argument
 from schema.schema import schema
 

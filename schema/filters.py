@@ -7,8 +7,8 @@ import uuid
 
 import strawberry
 
-from db.errors import BadInput, NotFound
-from db.ids import Kind
+from db.infra.errors import BadInput, NotFound
+from db.infra.ids import Kind
 from db.organizations import OrganizationFilter as DbOrganizationFilter
 from db.rounds import RoundFilter as DbRoundFilter
 from db.rounds import RoundOrder as DbRoundOrder

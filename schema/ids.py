@@ -2,8 +2,8 @@
 
 import uuid
 
-from db.errors import BadInput
-from db.ids import InvalidId, Kind, decode_any_id, decode_id
+from db.infra.errors import BadInput
+from db.infra.ids import InvalidId, Kind, decode_any_id, decode_id
 
 
 def id_argument(kind: Kind, public_id: str, field: str) -> uuid.UUID:

@@ -33,8 +33,8 @@ from graphql import (
     parse,
 )
 
-from db.errors import DealgraphError
-from db.pagination import DEFAULT_PAGE_SIZE
+from db.infra.errors import DealgraphError
+from db.infra.pagination import DEFAULT_PAGE_SIZE
 
 MAX_TOKENS = 2_000
 MAX_DEPTH = 12

@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
-from db.errors import BadInput, DealgraphError
-from db.ids import Kind
-from db.principal import Scope
+from db.access.principal import Scope
+from db.infra.errors import BadInput, DealgraphError
+from db.infra.ids import Kind
+from db.infra.types import Connection
 from db.reports import (
     EntityRef,
     EstimateInput,
@@ -24,7 +25,6 @@ from db.reports import (
     state_status,
 )
 from db.rounds import list_rounds_by_ids
-from db.types import Connection
 from schema.context import Context
 from schema.enums import AmountQualifier, DealStage, RoundType, SourceKind
 from schema.ids import id_argument

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db import rows
-from db.ids import Kind, encode_id
-from db.pagination import page_request
+from db.infra.ids import Kind, encode_id
+from db.infra.pagination import page_request
 from db.participations import investments_scope
 from db.rounds import company_rounds_scope
 from schema.connection import Connection

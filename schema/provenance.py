@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db import rows
-from db.ids import Kind, encode_id
+from db.infra.ids import Kind, encode_id
 from schema.context import Context
 from schema.enums import DealStage, DealStatus, SourceKind
 from schema.money import FuzzyDate, MoneyEstimate

@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import strawberry
 
-from db.errors import BadInput
-from db.ids import Kind
+from db.infra.errors import BadInput
+from db.infra.ids import Kind
+from db.infra.pagination import page_request
 from db.organizations import count_organizations, list_organizations, organizations_scope
-from db.pagination import page_request
 from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import count_rounds, list_rounds, list_rounds_by_ids, rounds_page_request
 from schema.connection import Connection

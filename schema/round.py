@@ -6,7 +6,7 @@ import uuid
 import strawberry
 
 from db import rows
-from db.ids import Kind, encode_id
+from db.infra.ids import Kind, encode_id
 from schema.context import Context
 from schema.enums import DealStage, DealStatus, RoundType
 from schema.money import FuzzyDate, MoneyEstimate

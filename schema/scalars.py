@@ -1,5 +1,5 @@
 """Custom scalars: exact decimals travel as strings and never as floats; a DateTime must
-have a UTC form (db/storable.py)."""
+have a UTC form (db/infra/storable.py)."""
 
 import datetime
 import decimal
@@ -7,7 +7,7 @@ import decimal
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from db.storable import check_moment
+from db.infra.storable import check_moment
 
 
 def _parse_decimal(value: object) -> decimal.Decimal:

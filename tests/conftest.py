@@ -20,9 +20,9 @@ from asgi_lifespan import LifespanManager
 
 from api.app import create_app
 from api.guard.keys import issue_key
-from db.migrate import migrate
-from db.principal import Scope
-from db.types import Pool
+from db.access.principal import Scope
+from db.infra.migrate import migrate
+from db.infra.types import Pool
 from tests import figures
 from tests.contract.openapi import check_rest_response
 

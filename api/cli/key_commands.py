@@ -8,8 +8,8 @@ import asyncpg
 import click
 
 from api.guard.keys import ensure_demo_key, issue_key
-from db.keys import ApiKey, list_keys, revoke_key
-from db.principal import Scope
+from db.access.keys import ApiKey, list_keys, revoke_key
+from db.access.principal import Scope
 
 
 def _when(at: datetime.datetime | None) -> str:

@@ -23,9 +23,9 @@ from api.cli.workers import serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
-from db import crunchbase
-from db.migrate import migrate as apply_migrations
-from db.principal import Scope
+from db.access.principal import Scope
+from db.imports import crunchbase
+from db.infra.migrate import migrate as apply_migrations
 from db.seed import seed as load_demo
 
 logger = logging.getLogger("dealgraph")

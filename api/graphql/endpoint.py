@@ -24,8 +24,8 @@ from api.guard.ratelimit import admit_operation, cost_report, principal_and_quot
 from api.guard.refusals import RETRY_AFTER_SECONDS
 from api.ops.replica import pool_for, position_headers
 from api.state import compiled_queries_of, demo_key_of
-from db.availability import CODES as UNAVAILABLE_CODES
-from db.errors import BadInput
+from db.infra.availability import CODES as UNAVAILABLE_CODES
+from db.infra.errors import BadInput
 from schema.context import Context
 from schema.fastpath import compiled_answer
 from schema.limits import (

@@ -1,7 +1,7 @@
 """Every /graphql and /v1 request needs an API key: `Authorization: Bearer <key>`.
 
 A pure ASGI middleware. For a guarded path it finds the key and charges the request's
-first point in one statement (db/ratelimit.py), so a revoked key is refused on its very
+first point in one statement (db/access/ratelimit.py), so a revoked key is refused on its very
 next request, on every process. It refuses with 401 (no, unknown or revoked key), 403 (a
 REST method the key's scope does not allow; GraphQL checks mutations itself) or 429 (no
 points left), and otherwise hands the request on with its Principal and Quota in the
@@ -22,9 +22,9 @@ from api.guard.keys import hash_secret, looks_like_secret
 from api.guard.ratelimit import Quota
 from api.guard.refusals import Refusal, bad_key, forbidden, no_key, rate_limited
 from api.state import key_usage_of, pool_of
-from db.principal import Principal
-from db.principal import Scope as KeyScope
-from db.ratelimit import charge_by_secret_hash
+from db.access.principal import Principal
+from db.access.principal import Scope as KeyScope
+from db.access.ratelimit import charge_by_secret_hash
 
 GRAPHQL_PATH = "/graphql"
 REST_PREFIX = "/v1"

@@ -1,6 +1,6 @@
 """GraphQL requests carrying a NUL character in a value are refused before they run.
 
-PostgreSQL's text cannot hold NUL (db/storable.py), and a String argument travels to it
+PostgreSQL's text cannot hold NUL (db/infra/storable.py), and a String argument travels to it
 as is: in a lookup or a search, a NUL would fail in the database as an internal error.
 GraphQL's String scalar cannot be given a stricter parser (its name is reserved), so the
 check is here, on the variables and on the string literals of the document.
@@ -19,7 +19,7 @@ from graphql import (
     visit,
 )
 
-from db.storable import NUL, nul_path
+from db.infra.storable import NUL, nul_path
 
 
 class _NulLiteral(Visitor):

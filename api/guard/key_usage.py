@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from db.keys import record_last_used
-from db.types import Pool
+from db.access.keys import record_last_used
+from db.infra.types import Pool
 
 FLUSH_SECONDS = 60.0
 

@@ -7,9 +7,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.keys import ApiKey, fetch_key_by_hash, insert_key
-from db.principal import Scope
-from db.types import Executor
+from db.access.keys import ApiKey, fetch_key_by_hash, insert_key
+from db.access.principal import Scope
+from db.infra.types import Executor
 
 # Recognizable, so that secret scanners can find leaked keys: "dg_" for dealgraph, "live_"
 # to leave room for test keys that scanners should ignore.

@@ -1,7 +1,7 @@
 """Rate limits per key, in points: a REST request costs 1, a GraphQL request its query cost.
 
 A key may spend its points-per-minute (its own, or the configured default) in a burst, and
-gets them back continuously at that rate. The budget lives in PostgreSQL (db/ratelimit.py),
+gets them back continuously at that rate. The budget lives in PostgreSQL (db/access/ratelimit.py),
 so it holds across processes. Every answer to a keyed request reports it in the headers of
 the IETF draft (draft-ietf-httpapi-ratelimit-headers):
 
@@ -17,8 +17,8 @@ from starlette.requests import Request
 
 from api.guard.refusals import Refusal, bad_key, forbidden, rate_limited
 from api.state import pool_of
-from db.principal import Principal, Scope
-from db.ratelimit import Charge, charge_by_key_id
+from db.access.principal import Principal, Scope
+from db.access.ratelimit import Charge, charge_by_key_id
 from schema.limits import TooCostly
 
 DEFAULT_PER_MINUTE = 6_000

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from api.ops.metrics import RATE_LIMIT_REJECTIONS
 from api.rest.protocol import problem
-from db.principal import Scope
+from db.access.principal import Scope
 
 _REALM = 'Bearer realm="dealgraph"'
 

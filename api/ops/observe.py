@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.ops.logs import REQUEST_ID
 from api.ops.metrics import REQUEST_SECONDS, REQUESTS
 from api.ops.route_template import route_template
-from db.principal import Principal
+from db.access.principal import Principal
 
 HEADER = "x-request-id"
 # Letters, digits and a little punctuation: nothing that could forge a log line.

@@ -1,7 +1,7 @@
 """Requests the database cannot serve for now are answered 503 with Retry-After, not 500.
 
 A pure ASGI middleware around everything that touches the database, the API key check
-included. An exception that db/availability.py recognizes (the server down or
+included. An exception that db/infra/availability.py recognizes (the server down or
 restarting, no connection free within the pool timeout, a statement past the statement
 timeout) becomes a 503: problem+json on REST and other paths, a GraphQL error in the
 media type the client accepts on /graphql. Errors in GraphQL resolvers never get here:
@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.graphql.endpoint import JSON, negotiate
 from api.guard.auth import GRAPHQL_PATH
 from api.guard.refusals import unavailable
-from db.availability import diagnose
-from db.pool import limits_of
+from db.infra.availability import diagnose
+from db.infra.pool import limits_of
 
 logger = logging.getLogger("dealgraph.outage")
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from prometheus_client import Gauge
 
-from db.types import Pool
+from db.infra.types import Pool
 
 SAMPLE_SECONDS = 1.0
 

@@ -20,9 +20,9 @@ from graphql import OperationType
 from starlette.requests import Request
 
 from api.state import pool_of, replica_pool_of
-from db.errors import BadInput
-from db.replication import fetch_has_replayed, fetch_wal_position
-from db.types import Pool
+from db.infra.errors import BadInput
+from db.infra.replication import fetch_has_replayed, fetch_wal_position
+from db.infra.types import Pool
 
 WRITE_POSITION = "Write-Position"
 READ_AFTER = "Read-After"

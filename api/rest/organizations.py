@@ -7,13 +7,13 @@ from starlette.routing import Route
 from api.ops.replica import read_pool
 from api.rest.protocol import QueryParams, json_answer, list_body
 from api.rest.representations import investments_json, organization_json, rounds_json
-from db.errors import NotFound
+from db.infra.errors import NotFound
+from db.infra.storable import NUL
+from db.infra.types import Pool
 from db.organizations import fetch_organization
 from db.participations import investments_scope, list_investments_of_investors
 from db.rounds import company_rounds_scope, list_rounds_of_companies
 from db.rows import Organization
-from db.storable import NUL
-from db.types import Pool
 
 
 async def _organization(pool: Pool, request: Request) -> Organization:

@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from db.errors import BadInput, DealgraphError, NotFound
-from db.pagination import MAX_PAGE_SIZE, Page, PageRequest, page_request
-from db.storable import NUL, check_moment
+from db.infra.errors import BadInput, DealgraphError, NotFound
+from db.infra.pagination import MAX_PAGE_SIZE, Page, PageRequest, page_request
+from db.infra.storable import NUL, check_moment
 
 PROBLEM_JSON = "application/problem+json"
 # Answers are for the key that asked: private caches only, and revalidate each time.

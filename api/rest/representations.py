@@ -9,7 +9,8 @@ import uuid
 from typing import Any
 
 from db import rows
-from db.ids import Kind, encode_id
+from db.infra.ids import Kind, encode_id
+from db.infra.types import Executor
 from db.organizations import list_organizations_by_ids
 from db.participations import list_participations_by_rounds
 from db.people import list_people_by_ids
@@ -20,7 +21,6 @@ from db.provenance import (
     list_status_events_by_rounds,
 )
 from db.rounds import list_rounds_by_ids
-from db.types import Executor
 
 JSON = dict[str, Any]
 

@@ -7,12 +7,12 @@ from starlette.routing import Route
 from api.ops.replica import read_pool
 from api.rest.protocol import QueryParams, json_answer, json_bytes_answer, list_body
 from api.rest.representations import round_detail_json, rounds_json
-from db.errors import BadInput, NotFound
-from db.ids import InvalidId, Kind, decode_id
+from db.infra.errors import BadInput, NotFound
+from db.infra.ids import InvalidId, Kind, decode_id
+from db.infra.types import Pool
+from db.json.rest import render_rest_rounds
 from db.organizations import fetch_investor_id, fetch_organization
-from db.rest_json import render_rest_rounds
 from db.rounds import RoundFilter, RoundOrder, list_rounds, list_rounds_by_ids, rounds_scope
-from db.types import Pool
 from schema.enums import DealStage, DealStatus, RoundType
 
 _SORTS = {
@@ -81,7 +81,7 @@ async def list_rounds_endpoint(request: Request) -> Response:
     order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
     request_page = params.page(rounds_scope(round_filter, order))
     if round_filter.as_of is None:
-        # The present: one statement builds the whole answer (db/rest_json.py).
+        # The present: one statement builds the whole answer (db/json/rest.py).
         body = await render_rest_rounds(
             pool,
             filter=round_filter,

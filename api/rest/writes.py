@@ -31,8 +31,10 @@ from api.ops.replica import position_headers
 from api.rest.protocol import problem
 from api.rest.representations import round_detail_json
 from api.state import pool_of
-from db.idempotency import claim_key, store_answer
-from db.ids import InvalidId, Kind, decode_id
+from db.access.idempotency import claim_key, store_answer
+from db.infra.ids import InvalidId, Kind, decode_id
+from db.infra.storable import NUL, check_moment
+from db.infra.types import Connection
 from db.reports import (
     EntityRef,
     EstimateInput,
@@ -47,8 +49,6 @@ from db.reports import (
     state_status,
 )
 from db.rounds import list_rounds_by_ids
-from db.storable import NUL, check_moment
-from db.types import Connection
 from schema.enums import AmountQualifier, DealStage, RoundType, SourceKind
 
 _Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -62,7 +62,7 @@ class _Body(BaseModel):
     @field_validator("*")
     @classmethod
     def _storable(cls, value: object) -> object:
-        """Refuse here, naming the field, what the database cannot take (db/storable.py)."""
+        """Refuse here, naming the field, what the database cannot take (db/infra/storable.py)."""
         if isinstance(value, str) and NUL in value:
             raise ValueError("must not contain NUL characters")
         if isinstance(value, datetime.datetime):

@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from db.types import Connection
+from db.infra.types import Connection
 
 ROOT = Path(__file__).parents[2]
 

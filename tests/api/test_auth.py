@@ -11,8 +11,8 @@ from asgi_lifespan import LifespanManager
 
 from api.graphql.endpoint import MAX_BODY_BYTES
 from api.guard.keys import SECRET_PREFIX, hash_secret
-from db.keys import fetch_key_by_hash, revoke_key
-from db.principal import Scope
+from db.access.keys import fetch_key_by_hash, revoke_key
+from db.access.principal import Scope
 from tests.api.keyed import ECHO, guarded_app, serving
 from tests.conftest import bearer, create_key
 

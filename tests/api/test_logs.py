@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.guard.keys import hash_secret
-from db.principal import Scope
+from db.access.principal import Scope
 from tests.api.serving import Server, environment, serve
 from tests.conftest import bearer, create_key
 

@@ -5,7 +5,7 @@ In one process here; tests/api/test_workers.py reads it across two, with an impo
 
 import httpx
 
-from db.principal import Scope
+from db.access.principal import Scope
 from tests.api.serving import metric
 from tests.conftest import bearer, create_key
 

@@ -27,8 +27,8 @@ import pytest
 from api.cli.embedded import embedded_database, stopped
 from api.graphql.endpoint import GRAPHQL_RESPONSE
 from api.guard.keys import issue_key
-from db.migrate import migrate
-from db.principal import Scope
+from db.access.principal import Scope
+from db.infra.migrate import migrate
 from tests import figures
 from tests.api.processes import Server, free_port, running, uvicorn_command
 from tests.conftest import UNLIMITED, bearer

@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 import orjson
 
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 
 QUERY = '{ organization(slug: "openai") { name } }'
 HASH = hashlib.sha256(QUERY.encode()).hexdigest()

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from db.principal import Scope
+from db.access.principal import Scope
 from schema.limits import MAX_COST
 from tests.api.keyed import ECHO, guarded_app, serving
 from tests.conftest import bearer, create_key

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from db.principal import Scope
+from db.access.principal import Scope
 from tests.conftest import bearer, create_key
 
 ROOT = Path(__file__).parents[2]

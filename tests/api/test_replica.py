@@ -25,10 +25,10 @@ from asgi_lifespan import LifespanManager
 from api.app import create_app
 from api.asgi import from_environment
 from api.cli.embedded import create_standby, embedded_database
-from db.migrate import migrate
-from db.replication import fetch_has_replayed, fetch_wal_position
+from db.infra.migrate import migrate
+from db.infra.replication import fetch_has_replayed, fetch_wal_position
+from db.infra.types import Connection
 from db.seed import seed
-from db.types import Connection
 from tests import figures
 from tests.api.test_embedded import postgres_processes
 from tests.conftest import bearer, create_key, with_database

@@ -7,8 +7,8 @@ import httpx
 import orjson
 import pytest
 
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 
 
 async def _current_states(pool: Pool) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""GET /v1/rounds built by the database (db/rest_json.py) is the JSON the Python
+"""GET /v1/rounds built by the database (db/json/rest.py) is the JSON the Python
 renderer (api/rest/representations.py) gives for the same rows, keys in the same order."""
 
 import json
@@ -8,11 +8,11 @@ import orjson
 import pytest
 
 from api.rest.representations import rounds_json
-from db.pagination import page_request
-from db.rest_json import render_rest_rounds
+from db.infra.pagination import page_request
+from db.infra.types import Pool
+from db.json.rest import render_rest_rounds
 from db.rounds import RoundFilter, RoundOrder, list_rounds, rounds_scope
 from db.seed import seed
-from db.types import Pool
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -3,8 +3,8 @@
 import httpx
 import pytest
 
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 
 
 @pytest.fixture(scope="module", autouse=True)

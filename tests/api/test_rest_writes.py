@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from db.principal import Scope
+from db.access.principal import Scope
 from tests.conftest import bearer, create_key
 
 WSJ = {

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from db.principal import Scope
+from db.access.principal import Scope
 from tests import figures
 from tests.api.serving import (
     DEALGRAPH,

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 from tests import figures
 from tests.conftest import bearer, create_key
 from tests.contract.live import serving

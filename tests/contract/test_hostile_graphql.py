@@ -34,9 +34,9 @@ from graphql import (
 )
 
 from api.app import create_app
-from db.ids import Kind, encode_id
+from db.infra.ids import Kind, encode_id
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 from schema.schema import schema
 from tests import figures
 from tests.conftest import create_key

@@ -18,9 +18,9 @@ import pytest
 
 from api.app import create_app
 from api.rest.docs import openapi_spec
-from db.ids import Kind, encode_id
+from db.infra.ids import Kind, encode_id
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 from tests import figures
 from tests.conftest import create_key
 from tests.contract.hostile import (

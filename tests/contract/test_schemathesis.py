@@ -15,10 +15,10 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api.app import create_app
 from api.guard.keys import hash_secret, new_secret
 from api.rest.docs import openapi_spec
-from db.keys import insert_key
-from db.principal import Scope
+from db.access.keys import insert_key
+from db.access.principal import Scope
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 from tests import figures
 from tests.conftest import UNLIMITED
 from tests.contract.live import serving

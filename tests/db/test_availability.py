@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from db.availability import PoolLimits, Unavailable, diagnose
+from db.infra.availability import PoolLimits, Unavailable, diagnose
 from tests.api.processes import free_port
 
 LIMITS = PoolLimits(acquire_timeout=0.5, statement_timeout_ms=100)

@@ -6,7 +6,7 @@ import uuid
 import asyncpg
 import pytest
 
-from db.types import Pool
+from db.infra.types import Pool
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,16 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli.main import main
-from db.crunchbase import CrunchbaseFileError, ImportResult, import_crunchbase, write_rejects
-from db.crunchbase.parse import slugify
-from db.crunchbase.read import repair_mojibake
+from db.imports.crunchbase import (
+    CrunchbaseFileError,
+    ImportResult,
+    import_crunchbase,
+    write_rejects,
+)
+from db.imports.crunchbase.parse import slugify
+from db.imports.crunchbase.read import repair_mojibake
+from db.infra.types import Connection, Pool
 from db.seed import seed
-from db.types import Connection, Pool
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "crunchbase"
 ROUNDS_CSV = Path("oct-2013-export/crunchbase-rounds.csv")

@@ -7,7 +7,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.migrate import MigrationError, load_migrations, migrate
+from db.infra.migrate import MigrationError, load_migrations, migrate
 from tests.conftest import drop_database, fresh_database, with_database
 
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from db.migrate import _ADVISORY_LOCK_KEY, load_migrations
+from db.infra.migrate import _ADVISORY_LOCK_KEY, load_migrations
 from tests.api.serving import DEALGRAPH, ROOT, environment
 from tests.conftest import drop_database, fresh_database, with_database
 

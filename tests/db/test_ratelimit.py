@@ -6,10 +6,10 @@ import datetime
 import uuid
 
 from api.guard.keys import hash_secret, issue_key
-from db.keys import list_keys, record_last_used, revoke_key
-from db.principal import Scope
-from db.ratelimit import Charge, charge_by_key_id, charge_by_secret_hash
-from db.types import Pool
+from db.access.keys import list_keys, record_last_used, revoke_key
+from db.access.principal import Scope
+from db.access.ratelimit import Charge, charge_by_key_id, charge_by_secret_hash
+from db.infra.types import Pool
 
 
 async def _key(pool: Pool, per_minute: int | None) -> tuple[uuid.UUID, bytes]:

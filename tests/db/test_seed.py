@@ -2,8 +2,8 @@
 
 import asyncpg
 
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 
 _TABLES = [
     "organizations",

@@ -5,9 +5,9 @@ from typing import Any
 import httpx
 import pytest
 
-from db.ids import Kind, encode_id
+from db.infra.ids import Kind, encode_id
+from db.infra.types import Pool
 from db.seed import ANTHROPIC_ROUND, OPENAI_ROUND, seed
-from db.types import Pool
 from tests.graphql import error_codes, graphql, graphql_data
 
 MONEY = "qualifier low { amount currency } high { amount currency } usd"

@@ -10,8 +10,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 from schema.fastpath import compiled_answer
 from schema.limits import parse_document, select_operation
 from tests.conftest import bearer, create_key

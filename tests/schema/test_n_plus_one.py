@@ -8,8 +8,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 from tests.conftest import bearer, create_key
 from tests.graphql import graphql_data
 

@@ -5,8 +5,8 @@ from typing import Any
 import httpx
 import pytest
 
+from db.infra.types import Pool
 from db.seed import seed
-from db.types import Pool
 from tests.graphql import error_codes, graphql, graphql_data
 
 QUERY = """

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from db.types import Pool
+from db.infra.types import Pool
 from tests.graphql import error_codes, graphql, graphql_data
 
 ROUND_COUNT = 230

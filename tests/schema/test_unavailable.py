@@ -1,8 +1,8 @@
 """A resolver that cannot reach the database answers SERVICE_UNAVAILABLE, not a masked
 INTERNAL_SERVER_ERROR (api/graphql/endpoint.py turns that code into a 503)."""
 
-from db.availability import PoolLimits
-from db.pool import open_pool
+from db.infra.availability import PoolLimits
+from db.infra.pool import open_pool
 from schema.context import Context
 from schema.schema import schema
 from tests.api.processes import free_port

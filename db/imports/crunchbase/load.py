@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from db.crunchbase.parse import CompanyRow, InvestmentRow, RoundRow
-from db.types import Connection
+from db.imports.crunchbase.parse import CompanyRow, InvestmentRow, RoundRow
+from db.infra.types import Connection
 
 # Fixed, so that every import of the set cites the same source.
 SOURCE_ID = uuid.UUID("0c7a1f3e-2013-4c0b-9b1e-c2b5e7a0d001")

@@ -8,7 +8,7 @@ into the SQL as JSON keys, so only plain identifiers are accepted.
 
 The JSON must be exactly what the ordinary path gives: the same ids (public_id), enum
 names, dates as ISO text, decimals as strings, keys in the order asked, participations
-leads first then by amount, and the same keyset cursors (db/pagination.py).
+leads first then by amount, and the same keyset cursors (db/infra/pagination.py).
 """
 
 import functools
@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from db.pagination import PageRequest, fingerprint
+from db.infra.pagination import PageRequest, fingerprint
+from db.infra.types import Executor
 from db.participations import participation_order
 from db.rounds import FILTER_SQL, SORT_KEYS, RoundFilter, RoundOrder, filter_args
-from db.types import Executor
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
@@ -369,7 +369,7 @@ def _organization_node(sql: SqlBuilder, fields: Selection, table: str) -> str:
 
 
 def cursor_sql(fp: str, table: str) -> str:
-    # base64url, unpadded, of the JSON list db/pagination.py encodes: ["fp","key","hex"].
+    # base64url, unpadded, of the JSON list db/infra/pagination.py encodes: ["fp","key","hex"].
     text = (
         f"""'["' || {fp} || '","' || {table}.sort_key || '","'"""
         f""" || replace({table}.id::text, '-', '') || '"]'"""

@@ -4,8 +4,8 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from db.principal import Scope
-from db.types import Executor, Record
+from db.access.principal import Scope
+from db.infra.types import Executor, Record
 
 _COLUMNS = """
     id, name, scope::text, secret_prefix, rate_limit_per_minute, created_at, last_used_at,

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.crunchbase import load, parse
-from db.crunchbase.read import (
+from db.imports.crunchbase import load, parse
+from db.imports.crunchbase.read import (
     ACQUISITIONS,
     COMPANIES,
     FILES,
@@ -27,7 +27,7 @@ from db.crunchbase.read import (
     Reject,
     read_file,
 )
-from db.types import Connection
+from db.infra.types import Connection
 
 __all__ = [
     "STEPS",

@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 import orjson
 
-from db.errors import BadInput
+from db.infra.errors import BadInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

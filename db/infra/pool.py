@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from db.availability import PoolLimits, diagnose
-from db.types import Pool, Record
+from db.infra.availability import PoolLimits, diagnose
+from db.infra.types import Pool, Record
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolAcquireContext, _InitCallback

@@ -5,17 +5,17 @@ GraphQL, money as decimal strings, dates with their precision and label), built 
 the database so a list costs one statement; tests hold both renderings to one answer.
 """
 
-from db.json_select import (
+from db.infra.pagination import PageRequest, fingerprint
+from db.infra.types import Executor
+from db.json.select import (
     PageSource,
     SqlBuilder,
     cursor_sql,
     fuzzy_date_text,
     json_object_sql,
 )
-from db.pagination import PageRequest, fingerprint
 from db.participations import participation_order
 from db.rounds import RoundFilter, RoundOrder
-from db.types import Executor
 
 
 def _money(column: str) -> str:

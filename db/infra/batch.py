@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import TypeVar
 
-from db.pagination import Page, PageRequest
+from db.infra.pagination import Page, PageRequest
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

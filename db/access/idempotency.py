@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from db.types import Connection
+from db.infra.types import Connection
 
 
 @dataclass(frozen=True, slots=True)

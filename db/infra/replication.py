@@ -1,6 +1,6 @@
 """Positions in the primary's write-ahead log, to tell whether a replica has a write yet."""
 
-from db.types import Executor
+from db.infra.types import Executor
 
 
 async def fetch_wal_position(db: Executor) -> str:

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.types import Connection
+from db.infra.types import Connection
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parents[1] / "migrations"
 # Any constant works; it only has to be the same in every dealgraph process.
 _ADVISORY_LOCK_KEY = 0x6465616C  # "deal"
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")

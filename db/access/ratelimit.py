@@ -12,8 +12,8 @@ and keeps the later time.
 import uuid
 from dataclasses import dataclass
 
-from db.principal import Principal, Scope
-from db.types import Executor, Record
+from db.access.principal import Principal, Scope
+from db.infra.types import Executor, Record
 
 # What the bucket holds now: what it held, plus what refilled since, up to its size.
 _REFILLED = """

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
-from db.crunchbase.read import COMPANIES, INVESTMENTS, ROUNDS, FileSpec, RawFile
+from db.imports.crunchbase.read import COMPANIES, INVESTMENTS, ROUNDS, FileSpec, RawFile
 
 # CrunchBase's round types, and the wording kept as the round's reported label.
 ROUND_TYPES = {
