@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from db.infra.types import Connection
 
-FUZZY_THRESHOLD = 0.9
+FUZZY_THRESHOLD = 0.85
 # Keys shorter than this are never matched fuzzily: a letter more or less in a short
 # name is another name ("Idx" / "Ida").
 FUZZY_MIN_LENGTH = 6
