@@ -85,10 +85,12 @@ async def raw_copy(conn: Connection, data: Path) -> float:
     return time.perf_counter() - started
 
 
-async def domain_rows(conn: Connection) -> dict[str, tuple[list[str], bytes]]:
+async def domain_rows(
+    conn: Connection, tables: tuple[str, ...] = DOMAIN_TABLES
+) -> dict[str, tuple[list[str], bytes]]:
     """The domain tables' rows (stored columns only), in COPY's binary format."""
     rows = {}
-    for table in DOMAIN_TABLES:
+    for table in tables:
         columns = [
             r["attname"]
             for r in await conn.fetch(

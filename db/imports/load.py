@@ -8,7 +8,8 @@ caller's transaction:
 3. new rounds are inserted; each file round's claim is inserted, or updated when this
    source said something else before (a corrected file), or left alone when the same;
 4. each investor gets its participation (added or found) and this source's claim on it;
-5. every round whose claims changed is refreshed by the rule of migration 0005.
+5. every stored round whose claims changed is refreshed by the rule of migration 0005
+   (a round made here holds its one claim's values already, and gets its events).
 
 Matching a file round to a stored round: the same company; a compatible round type
 (the same, or either is SERIES_UNKNOWN or OTHER); dates both absent, or both given and
@@ -228,9 +229,9 @@ order by m.source_id, m.round_id, i.organization_id, i.person_id, i.line, i.ord
 """
 
 _INSERT_PARTICIPATIONS = """
-insert into participations (round_id, investor_organization_id, investor_person_id, status,
-                            stage)
-select round_id, organization_id, person_id, status, stage
+insert into participations (round_id, investor_organization_id, investor_person_id, amount,
+                            is_lead, status, stage)
+select round_id, organization_id, person_id, share, coalesce(is_lead, false), status, stage
 from import_investor_round
 order by line, ord
 on conflict do nothing
@@ -276,9 +277,28 @@ with added as (
 insert into import_touched select round_id from added
 """
 
+# A round this import created has one claim, this source's, and was inserted with its
+# values: what the rule derives from that claim. It needs only its status events (of
+# the round, and of each participation), as `refresh_round` would write them. Every
+# other round whose claims changed is refreshed by the rule.
+_CREATED_EVENTS = """
+insert into status_events (round_id, participation_id, at, status, stage, source_id,
+                           claim_id)
+select c.round_id, c.participation_id, coalesce(s.published_at, c.recorded_at), c.status,
+    c.stage, c.source_id, c.id
+from import_round_match m
+join claims c on c.round_id = m.round_id and c.source_id = m.source_id
+join sources s on s.id = c.source_id
+where m.outcome = 'created'
+order by c.round_id, c.participation_id nulls first
+"""
+
 _REFRESH = """
 select count(refresh_round(t.round_id, null))
-from (select distinct round_id from import_touched order by round_id) t
+from (select distinct round_id from import_touched
+      where round_id not in (select round_id from import_round_match
+                             where outcome = 'created')
+      order by round_id) t
 """
 
 # Each row's outcome. Rejected: a problem of its own (parse, entity), or its file round is
@@ -344,12 +364,14 @@ async def load_rounds(conn: Connection, tolerance_days: int) -> dict[str, int]:
     await conn.execute(_PARTICIPATION_CLAIMS)
     updated += inserted(await conn.execute(_UPDATE_PARTICIPATION_CLAIMS))
     claims += inserted(await conn.execute(_INSERT_PARTICIPATION_CLAIMS))
+    events = inserted(await conn.execute(_CREATED_EVENTS))
     await conn.fetchval(_REFRESH)
     return {
         "rounds": rounds,
         "claims": claims,
         "claims updated": updated,
         "participations": participations,
+        "status events": events,
     }
 
 

@@ -278,12 +278,12 @@ def test_a_dry_run_writes_nothing(fresh_db_url: str) -> None:
     result = runner.invoke(main, args, env={"DATABASE_URL": fresh_db_url})
     assert result.exit_code == 0, result.output
     assert "read 14 = imported 12 + merged 1 + rejected 1" in result.stdout
-    assert "would write: sources 1, organizations 5, rounds 12, claims 12" in result.stdout
+    assert "would write: sources 1, organizations 5, rounds 12, claims 12, status events 12" in result.stdout
     # Nothing was written: the real import writes it all.
     result = runner.invoke(
         main, [*args[:-3], "--rejects", "/dev/null"], env={"DATABASE_URL": fresh_db_url}
     )
-    assert "new rows: sources 1, organizations 5, rounds 12, claims 12" in result.stdout
+    assert "new rows: sources 1, organizations 5, rounds 12, claims 12, status events 12" in result.stdout
 
 
 def test_the_command_writes_the_reject_report(fresh_db_url: str, tmp_path: Path) -> None:
@@ -345,3 +345,31 @@ def test_a_column_the_file_lacks_is_named_before_anything_is_written(
     assert result.exit_code == 1
     assert "money.amount_column: the file has no column 'raised'" in result.output
     assert "Traceback" not in result.output
+
+
+async def test_stored_values_are_what_the_claims_derive(
+    results: dict[str, ImportResult], pool: Pool
+) -> None:
+    # Rounds made by an import are written with their claim's values, not refreshed: they
+    # must read as the rule derives them, and each has its history.
+    mismatches = await pool.fetchval(
+        """
+        select count(*) from rounds r cross join lateral derive(r.id, null, null) d
+        where (d.status, d.stage, d.amount, d.announced_on, d.announced_precision)
+              is distinct from (r.status, r.stage, r.amount, r.announced_on,
+                                r.announced_precision)
+        """
+    )
+    participations = await pool.fetchval(
+        """
+        select count(*) from participations p
+        cross join lateral derive(p.round_id, p.id, null) d
+        where (d.status, d.stage, d.amount, coalesce(d.is_lead, false))
+              is distinct from (p.status, p.stage, p.amount, p.is_lead)
+        """
+    )
+    without_history = await pool.fetchval(
+        "select count(*) from rounds r where not exists "
+        "(select from status_events e where e.round_id = r.id and e.participation_id is null)"
+    )
+    assert (mismatches, participations, without_history) == (0, 0, 0)
