@@ -8,6 +8,7 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -278,12 +279,18 @@ def test_a_dry_run_writes_nothing(fresh_db_url: str) -> None:
     result = runner.invoke(main, args, env={"DATABASE_URL": fresh_db_url})
     assert result.exit_code == 0, result.output
     assert "read 14 = imported 12 + merged 1 + rejected 1" in result.stdout
-    assert "would write: sources 1, organizations 5, rounds 12, claims 12, status events 12" in result.stdout
+    assert (
+        "would write: sources 1, organizations 5, rounds 12, claims 12, status events 12"
+        in result.stdout
+    )
     # Nothing was written: the real import writes it all.
     result = runner.invoke(
         main, [*args[:-3], "--rejects", "/dev/null"], env={"DATABASE_URL": fresh_db_url}
     )
-    assert "new rows: sources 1, organizations 5, rounds 12, claims 12, status events 12" in result.stdout
+    assert (
+        "new rows: sources 1, organizations 5, rounds 12, claims 12, status events 12"
+        in result.stdout
+    )
 
 
 def test_the_command_writes_the_reject_report(fresh_db_url: str, tmp_path: Path) -> None:
@@ -373,3 +380,43 @@ async def test_stored_values_are_what_the_claims_derive(
         "(select from status_events e where e.round_id = r.id and e.participation_id is null)"
     )
     assert (mismatches, participations, without_history) == (0, 0, 0)
+
+
+async def test_amounts_that_are_each_investors_part(fresh_db_url: str, tmp_path: Path) -> None:
+    data = tmp_path / "parts.csv"
+    data.write_text(
+        "company,round,date,investor,kind,part\n"
+        "Acme Robotics,Seed,2013-02-01,Jane Doe,angel,$250k\n"
+        "Acme Robotics,Seed,2013-02-01,Big Fund,fund,$1.5M\n"
+        "Acme Robotics,Seed,2013-02-01,Small Fund,fund,undisclosed\n"
+    )
+    mapping = tmp_path / "parts.toml"
+    mapping.write_text(
+        '[source]\npublisher = "Cap tables"\nkind = "COMPANY_STATEMENT"\n'
+        '[company]\nname_column = "company"\n'
+        '[round]\ntype_column = "round"\ndate_column = "date"\n'
+        '[money]\namount_column = "part"\ncurrency = "USD"\namount_is = "investor"\n'
+        '[investors]\nname_column = "investor"\nkind_column = "kind"\n'
+        'kind_map = { "angel" = "PERSON", "fund" = "ORGANIZATION" }\n'
+    )
+    conn = await asyncpg.connect(fresh_db_url)
+    try:
+        result = await import_file(conn, data, load_mapping(mapping))
+        rows = await conn.fetch(
+            """
+            select coalesce(o.name, pe.name) as investor, (p.amount).low, p.status::text,
+                (r.amount).low as total
+            from participations p join rounds r on r.id = p.round_id
+            left join organizations o on o.id = p.investor_organization_id
+            left join people pe on pe.id = p.investor_person_id
+            order by 1
+            """
+        )
+    finally:
+        await conn.close()
+    assert _outcomes(result) == (3, 3, 0, 0)
+    assert [tuple(r) for r in rows] == [
+        ("Big Fund", Decimal(1500000), "CONFIRMED", None),
+        ("Jane Doe", Decimal(250000), "CONFIRMED", None),
+        ("Small Fund", None, "CONFIRMED", None),
+    ]
