@@ -195,6 +195,7 @@ async def _load(
     await conn.copy_records_to_table(
         "import_investor", records=investors, columns=list(load.INVESTOR_COLUMNS)
     )
+    await load.analyze(conn, "import_source", "import_row", "import_investor")
     if mapping.round is not None:
         step("rounds")
         result.written.update(await load.load_rounds(conn, mapping.round.tolerance_days))
@@ -300,17 +301,13 @@ async def _resolve(
     for kind in (entities.ORGANIZATION, entities.PERSON):
         chosen = [(g[0], g) for (k, _, _), g in groups.items() if k == kind]
         # Two groups can start with one name (a slug given in one row, not another).
-        names = [m.name or "" for m, _ in chosen]
-        unique_names = list(dict.fromkeys(names))
+        wished: dict[str, str | None] = {}
+        for m, _ in chosen:
+            wished.setdefault(m.name or "", m.slug)
         made = dict(
             zip(
-                unique_names,
-                await entities.create(
-                    conn,
-                    unique_names,
-                    kind=kind,
-                    slugs=[next(m.slug for m, _ in chosen if m.name == n) for n in unique_names],
-                ),
+                wished,
+                await entities.create(conn, list(wished), kind=kind, slugs=list(wished.values())),
                 strict=True,
             )
         )
