@@ -172,14 +172,19 @@ language sql stable as $$
     )::deal_values
 $$;
 
+-- PL/pgSQL, not SQL: a SQL wrapper is inlined into its caller, and each field read of the
+-- row would then run derive_deal again (rounds_as_of over 31,600 rounds: 17 s, not 1.5 s).
 create or replace function derive(p_round uuid, p_participation uuid, p_as_of timestamptz)
 returns derived_values
-language sql stable as $$
-    select row(d.known, d.status, d.stage, d.amount, d.pre_money_valuation,
+language plpgsql stable as $$
+declare
+    d deal_values := derive_deal(p_round, null, p_participation, p_as_of);
+begin
+    return row(d.known, d.status, d.stage, d.amount, d.pre_money_valuation,
                d.post_money_valuation, d.expected_close_on, d.expected_close_precision,
                d.announced_on, d.announced_precision, d.is_lead, d.status_claim,
-               d.stage_claim)::derived_values
-    from derive_deal(p_round, null, p_participation, p_as_of) d
+               d.stage_claim)::derived_values;
+end
 $$;
 
 -- As refresh_round (0005) for an acquisition: its stored values are a cache of
