@@ -82,10 +82,10 @@ def source_json(s: rows.Source) -> JSON:
     }
 
 
-def claim_json(c: rows.Claim, sources: dict[uuid.UUID, rows.Source]) -> JSON:
+def claim_json(c: rows.Claim, source: rows.Source) -> JSON:
     return {
         "id": encode_id(Kind.CLAIM, c.id),
-        "source": source_json(sources[c.source_id]),
+        "source": source_json(source),
         "participation_id": None
         if c.participation_id is None
         else encode_id(Kind.PARTICIPATION, c.participation_id),
@@ -221,7 +221,7 @@ async def round_detail_json(
     await related.load(db, orgs, people)
     return {
         **related.round(found, participations),
-        "claims": [claim_json(c, sources) for c in claims],
+        "claims": [claim_json(c, sources[c.source_id]) for c in claims],
         "history": [event_json(e, sources) for e in events],
         "negotiators": [
             {
@@ -308,7 +308,7 @@ async def acquisition_detail_json(
         **answer,
         "claims": [
             {
-                **claim_json(c, sources),
+                **claim_json(c, sources[c.source_id]),
                 "closed_on": None if c.closed_on is None else c.closed_on.isoformat(),
                 "terms": c.terms,
                 "percent_acquired": None if c.percent_acquired is None else str(c.percent_acquired),
