@@ -250,42 +250,45 @@ def server(db_url: str) -> Iterator[int]:
 
 
 @pytest.fixture(scope="module")
-async def ids(pool: Pool) -> dict[str, str]:
-    """The `id` path parameter of each kind of resource, and `id_or_slug`."""
+async def round_id(pool: Pool) -> str:
     async with pool.acquire() as conn:
         await seed(conn)
-        round_id = await conn.fetchval("select id from rounds order by created_at limit 1")
-        async with conn.transaction():
-            written = await report_acquisition(
-                conn,
-                AcquisitionReport(
-                    target=EntityRef(slug="openai"),
-                    lead_acquirer=EntityRef(slug="amazon"),
-                    stage="IN_TALKS",
-                    source=SourceInput(
-                        publisher="Hostile Times",
-                        published_at=datetime.datetime(2026, 1, 30, tzinfo=datetime.UTC),
-                        kind="PRESS_ON_RECORD",
-                    ),
+        found = await conn.fetchval("select id from rounds order by created_at limit 1")
+    return encode_id(Kind.ROUND, found)
+
+
+@pytest.fixture(scope="module")
+async def acquisition_id(pool: Pool, round_id: str) -> str:
+    async with pool.acquire() as conn, conn.transaction():
+        written = await report_acquisition(
+            conn,
+            AcquisitionReport(
+                target=EntityRef(slug="openai"),
+                lead_acquirer=EntityRef(slug="amazon"),
+                stage="IN_TALKS",
+                source=SourceInput(
+                    publisher="Hostile Times",
+                    published_at=datetime.datetime(2026, 1, 30, tzinfo=datetime.UTC),
+                    kind="PRESS_ON_RECORD",
                 ),
-                api_key_id=None,
-            )
-    return {
-        "rounds": encode_id(Kind.ROUND, round_id),
-        "acquisitions": encode_id(Kind.ACQUISITION, written.acquisition_id),
-        "id_or_slug": "openai",
-    }
+            ),
+            api_key_id=None,
+        )
+    return encode_id(Kind.ACQUISITION, written.acquisition_id)
 
 
 async def test_every_parameter_refuses_the_corpus_and_nothing_changes(
-    server: int, db_url: str, ids: dict[str, str]
+    server: int, db_url: str, round_id: str, acquisition_id: str
 ) -> None:
     key = await create_key(db_url)
     before = await stored_data(db_url)
+    path_values = {"id": round_id, "id_or_slug": "openai"}
 
     def path_value(path: str, name: str) -> str:
-        # /v1/<resource>/{id}...: the id of that resource's kind.
-        return ids[path.split("/")[2]] if name == "id" else ids[name]
+        # {id} is an acquisition's under /v1/acquisitions, a round's elsewhere.
+        if name == "id" and path.startswith("/v1/acquisitions/"):
+            return acquisition_id
+        return path_values[name]
 
     corpus = list(cases(key, path_value))
     gate = asyncio.Semaphore(8)
