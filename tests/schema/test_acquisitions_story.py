@@ -404,3 +404,50 @@ async def test_confirming_an_unknown_acquisition(client: httpx.AsyncClient) -> N
         "input",
         "acquisitionId",
     ]
+
+
+async def test_pages_walk_forward_and_back_in_either_order(client: httpx.AsyncClient) -> None:
+    for index, price in enumerate((None, 10, 30, 20)):
+        money = {"amount": str((price or 0) * 10**6), "currency": "USD"}
+        given = {} if price is None else {"price": {"qualifier": "EXACT", "low": money}}
+        await graphql_data(
+            client,
+            REPORT,
+            {
+                "input": {
+                    "target": {"name": f"Paged Target {index}"},
+                    "leadAcquirer": {"name": "Paging Buyer"},
+                    "stage": "ANNOUNCED",
+                    "announcedOn": f"2024-0{index + 1}-15",
+                    "source": {**PRESS, "url": None},
+                    **given,
+                }
+            },
+        )
+    buyer = await graphql_data(client, '{ organization(slug: "paging-buyer") { id } }')
+    query = """
+    query ($filter: AcquisitionFilter, $order: AcquisitionOrder, $first: Int, $after: String,
+           $last: Int, $before: String) {
+      acquisitions(filter: $filter, orderBy: $order, first: $first, after: $after,
+                   last: $last, before: $before) {
+        edges { cursor node { target { slug } } }
+        pageInfo { hasNextPage hasPreviousPage }
+      }
+    }"""
+    by_buyer = {"acquirerId": buyer["organization"]["id"]}
+
+    async def page(order: dict[str, str], **args: Any) -> tuple[list[str], dict[str, Any]]:
+        data = await graphql_data(client, query, {"filter": by_buyer, "order": order, **args})
+        found = data["acquisitions"]
+        return [e["node"]["target"]["slug"][-1] for e in found["edges"]], found
+
+    by_price = {"field": "PRICE_USD", "direction": "DESC"}
+    first, found = await page(by_price, first=2)
+    assert first == ["2", "3"]
+    rest, _ = await page(by_price, first=2, after=found["edges"][-1]["cursor"])
+    assert rest == ["1", "0"]  # the undisclosed price last
+    back, found = await page(by_price, last=2, before=found["edges"][-1]["cursor"])
+    assert back == ["2"]
+    assert found["pageInfo"] == {"hasNextPage": True, "hasPreviousPage": False}
+    by_date, _ = await page({"field": "ANNOUNCED_ON", "direction": "ASC"}, last=3)
+    assert by_date == ["1", "2", "3"]
