@@ -43,6 +43,16 @@ begin
     on conflict do nothing;
     delete from organization_aliases a
     using organizations k where k.id = p_keep and a.organization_id = p_keep and a.alias = k.name;
+    -- Tables of later migrations, present when this runs on a database that has them.
+    if to_regclass('acquisitions') is not null then
+        execute 'update acquisitions set target_id = $1 where target_id = $2'
+            using p_keep, p_drop;
+        execute 'delete from acquirers d using acquirers k where d.organization_id = $2'
+                ' and k.organization_id = $1 and k.acquisition_id = d.acquisition_id'
+            using p_keep, p_drop;
+        execute 'update acquirers set organization_id = $1 where organization_id = $2'
+            using p_keep, p_drop;
+    end if;
     delete from organizations where id = p_drop;
 end
 $$;
