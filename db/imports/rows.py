@@ -159,6 +159,10 @@ def parse_file(mapping: ImportMapping, table: Table) -> ParsedFile:
     return ParsedFile(rows, notes)
 
 
+# Files repeat their dates and amounts: each distinct text is parsed once (a text that
+# is no value raises each time; such text is rare).
+_parse_amount = functools.lru_cache(maxsize=1 << 16)(values.parse_amount)
+_parse_date = functools.lru_cache(maxsize=1 << 16)(values.parse_date)
 # A rate and its date, or why there is none.
 _Rate = tuple[decimal.Decimal, datetime.date] | str
 
@@ -232,7 +236,7 @@ def _parse(
     row.round_type, row.label = round_type, word or None
     date_text = picker.get(fields, rnd.date)
     try:
-        date = values.parse_date(date_text, rnd.date_formats)
+        date = _parse_date(date_text, rnd.date_formats)
     except ValueError as e:
         raise RowError(picker.names.get(rnd.date) if rnd.date else None, str(e)) from None
     if date is not None:
@@ -262,7 +266,7 @@ def _parse(
         amount_text = picker.get(fields, money.amount)
         column = picker.names.get(money.amount) if money.amount else None
         try:
-            amount = values.parse_amount(amount_text, money.format)
+            amount = _parse_amount(amount_text, money.format)
         except ValueError as e:
             raise RowError(column, str(e)) from None
         if amount is not None:
@@ -384,7 +388,7 @@ def _source(mapping: ImportMapping, picker: _Picker, fields: list[str]) -> Sourc
     published = None
     if published_text is not None:
         try:
-            date = values.parse_date(published_text, spec.published_formats)
+            date = _parse_date(published_text, spec.published_formats)
         except ValueError as e:
             raise RowError(column_of(spec.published), str(e)) from None
         if date is not None:
