@@ -403,8 +403,16 @@ async def _participation(
 
 
 async def _deadline(conn: Connection) -> None:
-    """No statement of this write transaction runs longer than the write deadline."""
-    await conn.execute(f"set local statement_timeout = {WRITE_DEADLINE_MS}")
+    """No statement of this write transaction runs longer than the write deadline (or
+    the connection's own limit, when that is shorter)."""
+    await conn.execute(
+        """
+        select set_config('statement_timeout', least(
+            nullif(extract(epoch from current_setting('statement_timeout')::interval) * 1000, 0),
+            $1)::bigint::text, true)
+        """,
+        WRITE_DEADLINE_MS,
+    )
 
 
 async def _add_participations(
