@@ -229,7 +229,8 @@ async def create(
 
 
 async def add_aliases(conn: Connection, spellings: Sequence[tuple[uuid.UUID, str]]) -> int:
-    """Record new spellings of known organizations as aliases; how many were new."""
+    """Record new spellings of known organizations as aliases (not mere differences of
+    case); how many were new."""
     if not spellings:
         return 0
     status = await conn.execute(
@@ -238,7 +239,10 @@ async def add_aliases(conn: Connection, spellings: Sequence[tuple[uuid.UUID, str
         select distinct s.id, s.alias
         from unnest($1::uuid[], $2::text[]) as s(id, alias)
         join organizations o on o.id = s.id
-        where o.name <> s.alias
+        -- A difference of case alone is no new spelling.
+        where lower(o.name) <> lower(s.alias)
+          and not exists (select from organization_aliases a
+                          where a.organization_id = s.id and lower(a.alias) = lower(s.alias))
         on conflict do nothing
         """,
         [i for i, _ in spellings],
