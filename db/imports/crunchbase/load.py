@@ -363,8 +363,23 @@ from (
 ) named
 join crunchbase_acquisition_outcome o on o.line = named.line
 where o.outcome = 'imported'
+  and not exists (select from crunchbase_acquisition_party p where p.slug = named.slug)
 order by slug, named.line, side
 on conflict (slug) do nothing
+"""
+
+# The parties of imported acquisitions, each (slug, name) as the first row gives it.
+_ACQUISITION_PARTIES = """
+select distinct on (slug) slug, name
+from (
+    select a.line, 0 as side, a.target_slug as slug, a.target_name as name
+    from crunchbase_acquisition a
+    union all
+    select a.line, 1, a.acquirer_slug, a.acquirer_name from crunchbase_acquisition a
+) named
+join crunchbase_acquisition_outcome o on o.line = named.line
+where o.outcome = 'imported' and named.slug is not null and named.name is not null
+order by slug, named.line, side
 """
 
 # Imported acquisitions not in the database yet, with their claims' ids drawn up front.
@@ -378,8 +393,14 @@ select a.acquisition_id as id, gen_random_uuid() as claim_id, a.line,
     a.usd_rate, a.usd_rate_date, a.quote
 from crunchbase_acquisition a
 join crunchbase_acquisition_outcome o on o.line = a.line
-join organizations t on t.slug = a.target_slug
-join organizations q on q.slug = a.acquirer_slug
+left join crunchbase_acquisition_party tp on tp.slug = a.target_slug
+left join crunchbase_acquisition_party qp on qp.slug = a.acquirer_slug
+join organizations t on t.id = coalesce(tp.organization_id,
+                                        (select x.id from organizations x
+                                         where x.slug = a.target_slug))
+join organizations q on q.id = coalesce(qp.organization_id,
+                                        (select x.id from organizations x
+                                         where x.slug = a.acquirer_slug))
 where o.outcome = 'imported'
   and not exists (select from acquisitions x where x.id = a.acquisition_id)
 """
@@ -472,6 +493,32 @@ async def load_investments(conn: Connection) -> tuple[dict[str, int], Counter[st
     }, steps
 
 
+async def _resolve_acquisition_parties(conn: Connection) -> None:
+    """The organizations an acquisition names, found by the entity-resolution rule (its
+    slug with an agreeing name, its name, an alias, a fuzzy match): "American Express"
+    bought by permalink `americanexpress` is the investor `american-express` made from
+    investments.csv, not a second one. A name the rule cannot settle (new, or ambiguous)
+    goes by its permalink's slug, as for companies."""
+    await conn.execute(
+        "create temp table crunchbase_acquisition_party"
+        " (slug text primary key, organization_id uuid not null) on commit drop"
+    )
+    parties = await conn.fetch(_ACQUISITION_PARTIES)
+    found = await entities.resolve(
+        conn,
+        [entities.Mention(r["name"], slug=r["slug"], kind=entities.ORGANIZATION) for r in parties],
+    )
+    await conn.copy_records_to_table(
+        "crunchbase_acquisition_party",
+        records=[
+            (r["slug"], f.entity_id)
+            for r, f in zip(parties, found, strict=True)
+            if f.entity_id is not None
+        ],
+        columns=["slug", "organization_id"],
+    )
+
+
 async def _resolve_investors(conn: Connection) -> Counter[str]:
     """Every investor name of a usable row, resolved (nothing created yet)."""
     await conn.execute(_INVESTOR_IDENTITY)
@@ -532,6 +579,7 @@ async def _create_investors(conn: Connection) -> tuple[int, int]:
 
 async def load_acquisitions(conn: Connection) -> dict[str, int]:
     await conn.execute(_ACQUISITION_OUTCOME)
+    await _resolve_acquisition_parties(conn)
     organizations = _inserted(await conn.execute(_INSERT_ACQUISITION_ORGANIZATIONS))
     await conn.execute(_NEW_ACQUISITIONS)
     return {
