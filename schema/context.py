@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from db import rows
 from db.access.principal import Principal
+from db.co_investors import CoInvestor, count_co_investors, list_co_investors
 from db.infra.batch import pages_per_parent
 from db.infra.pagination import Page, PageRequest
 from db.infra.types import Pool
@@ -28,6 +29,12 @@ from db.provenance import (
     list_status_events_by_rounds,
 )
 from db.rounds import count_rounds_of_companies, list_rounds_by_ids, list_rounds_of_companies
+from db.summaries import (
+    FundingSummary,
+    InvestmentSummary,
+    list_funding_summaries,
+    list_investment_summaries,
+)
 
 
 async def _participations_as_of(
@@ -92,6 +99,18 @@ class Loaders:
         )
         self.status_events_by_round: DataLoader[uuid.UUID, list[rows.StatusEvent]] = DataLoader(
             partial(list_status_events_by_rounds, pool)
+        )
+        self.funding_summary_by_company: DataLoader[uuid.UUID, FundingSummary] = DataLoader(
+            partial(list_funding_summaries, pool)
+        )
+        self.investment_summary_by_investor: DataLoader[uuid.UUID, InvestmentSummary] = DataLoader(
+            partial(list_investment_summaries, pool)
+        )
+        self.co_investors_page_by_investor: DataLoader[
+            tuple[uuid.UUID, PageRequest], Page[CoInvestor]
+        ] = DataLoader(lambda keys: pages_per_parent(keys, partial(list_co_investors, pool)))
+        self.co_investors_count_by_investor: DataLoader[uuid.UUID, int] = DataLoader(
+            partial(count_co_investors, pool)
         )
 
 

@@ -18,9 +18,13 @@ from schema.node import Investor, Node
 
 if TYPE_CHECKING:
     from schema.round import Participation, Round
+    from schema.summaries import CoInvestorConnection, FundingSummary, InvestmentSummary
 
 RoundRef = Annotated["Round", strawberry.lazy("schema.round")]
 ParticipationRef = Annotated["Participation", strawberry.lazy("schema.round")]
+FundingSummaryRef = Annotated["FundingSummary", strawberry.lazy("schema.summaries")]
+InvestmentSummaryRef = Annotated["InvestmentSummary", strawberry.lazy("schema.summaries")]
+CoInvestorConnectionRef = Annotated["CoInvestorConnection", strawberry.lazy("schema.summaries")]
 
 
 @strawberry.type
@@ -85,6 +89,38 @@ class Organization(Node, Investor):
         before: str | None = None,
     ) -> Connection[ParticipationRef]:
         return await investments_connection(info, self.row.id, first, after, last, before)
+
+    @strawberry.field(description="What it raised: its rounds' count, total and dates.")
+    async def funding_summary(self, info: strawberry.Info[Context, None]) -> FundingSummaryRef:
+        from schema.summaries import FundingSummary
+
+        found = await info.context.loaders.funding_summary_by_company.load(self.row.id)
+        return FundingSummary.from_row(found)
+
+    @strawberry.field(description="What it invested in: counts, leads, dates, round types.")
+    async def investment_summary(
+        self, info: strawberry.Info[Context, None]
+    ) -> InvestmentSummaryRef:
+        from schema.summaries import InvestmentSummary
+
+        found = await info.context.loaders.investment_summary_by_investor.load(self.row.id)
+        return InvestmentSummary.from_row(found)
+
+    @strawberry.field(
+        description="Organizations and people that invested in the same rounds, most shared "
+        "rounds first."
+    )
+    async def co_investors(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CoInvestorConnectionRef:
+        from schema.summaries import co_investors
+
+        return await co_investors(info, self.row.id, first, after, last, before)
 
 
 async def investments_connection(
