@@ -74,6 +74,7 @@ class RoundStatsBucket:
     investor_organization_id: uuid.UUID | None
     investor_person_id: uuid.UUID | None
     investor_name: str | None
+    investor_slug: str | None
     count: int
     disclosed_count: int
     sum_usd: Decimal
@@ -98,6 +99,7 @@ class RoundStatsBucket:
             investor_organization_id=r["investor_organization_id"],
             investor_person_id=r["investor_person_id"],
             investor_name=r["investor_name"],
+            investor_slug=r["investor_slug"],
             count=r["count"],
             disclosed_count=r["disclosed_count"],
             sum_usd=plain_decimal(r["sum_usd"]) or Decimal(0),
@@ -166,9 +168,10 @@ _ZERO_VALUES = """
 """
 
 
-def check_group_by(group_by: Sequence[Dimension]) -> None:
+def check_group_by(group_by: Sequence[Dimension], field: str) -> None:
+    """`field` names the grouping in errors, as the face that asks calls it."""
     if len(set(group_by)) != len(group_by):
-        raise BadInput("groupBy: a dimension is given more than once", field="groupBy")
+        raise BadInput(f"{field}: a dimension is given more than once", field=field)
 
 
 async def round_stats(
@@ -177,12 +180,13 @@ async def round_stats(
     filter: RoundFilter,
     group_by: Sequence[Dimension],
     period: Period = "QUARTER",
+    group_by_field: str,
 ) -> list[RoundStatsBucket]:
     """The buckets, ordered by their key in the order of `group_by` (unknown keys last).
     Grouped by PERIOD, every period from the filter's first announcement date (else the
     earliest round's) to its last (else the latest round's) has a bucket for each
     combination of the other keys, with zeros where no round fell."""
-    check_group_by(group_by)
+    check_group_by(group_by, group_by_field)
     join = "join organizations o on o.id = r.company_id" if "COUNTRY" in group_by else ""
     matched_sql, args = matching_rounds(filter, join=join)
     n = len(args)
@@ -202,7 +206,7 @@ async def round_stats(
         f", {key_expressions[c]} as {c}" for c in columns if c in key_expressions
     )
     investors = names = ""
-    investor_name = "null::text"
+    investor_name, investor_slug = "null::text", "null::text"
     if "INVESTOR" in group_by:
         # As of a time, an investor counts once a claim about its part was recorded by then.
         known = (
@@ -220,7 +224,10 @@ async def round_stats(
         names = """
             left join organizations io on io.id = g.investor_organization_id
             left join people ip on ip.id = g.investor_person_id"""
-        investor_name = "coalesce(io.name, ip.name)::text"
+        investor_name, investor_slug = (
+            "coalesce(io.name, ip.name)::text",
+            "coalesce(io.slug, ip.slug)::text",
+        )
     select_keys = ", ".join(
         c if c in columns else f"null::{_KEY_TYPES[c]} as {c}" for c in _ALL_KEY_COLUMNS
     )
@@ -236,11 +243,12 @@ async def round_stats(
             {"group by " + ", ".join(columns) if columns else ""}
         ),
         named as (
-            select g.*, {investor_name} as investor_name from grouped g {names}
+            select g.*, {investor_name} as investor_name, {investor_slug} as investor_slug
+            from grouped g {names}
         )"""
     if "PERIOD" not in group_by:
         sql = f"""{head}
-            select {select_keys}, investor_name, {_VALUES}, false as over
+            select {select_keys}, investor_name, investor_slug, {_VALUES}, false as over
             from named
             order by {order}
             limit ${cap_parameter} + 1
@@ -248,9 +256,9 @@ async def round_stats(
     else:
         others = [c for c in columns if c != "period"]
         series = (
-            f"select distinct {', '.join(others)}, investor_name from named"
+            f"select distinct {', '.join(others)}, investor_name, investor_slug from named"
             if others
-            else "select null::text as investor_name"
+            else "select null::text as investor_name, null::text as investor_slug"
         )
         joined = " and ".join(
             ["g.period = f.period", *(f"g.{c} is not distinct from f.{c}" for c in others)]
@@ -284,7 +292,7 @@ async def round_stats(
                 where not (select over from size)
             ),
             answer as (
-                select {frame_keys}, f.investor_name,
+                select {frame_keys}, f.investor_name, f.investor_slug,
                        coalesce(g.count, 0) as count,
                        coalesce(g.disclosed_count, 0) as disclosed_count,
                        g.sum_usd, g.quartiles, g.min_usd, g.max_usd,
@@ -294,16 +302,16 @@ async def round_stats(
                        coalesce(g.about_count, 0) as about_count
                 from frame f left join named g on {joined}
                 union all
-                select {select_keys}, investor_name, count, disclosed_count, sum_usd,
+                select {select_keys}, investor_name, investor_slug, count, disclosed_count, sum_usd,
                        quartiles, min_usd, max_usd,
                        up_to_count, at_least_count, range_count, about_count
                 from named where period is null
             )
             select * from (
-                select {select_keys}, investor_name, {_VALUES}, false as over
+                select {select_keys}, investor_name, investor_slug, {_VALUES}, false as over
                 from answer
                 union all
-                select {", ".join(f"null::{_KEY_TYPES[c]}" for c in _ALL_KEY_COLUMNS)}, null,
+                select {", ".join(f"null::{_KEY_TYPES[c]}" for c in _ALL_KEY_COLUMNS)}, null, null,
                        {_ZERO_VALUES}, true
                 from size where over
             ) buckets
@@ -314,8 +322,9 @@ async def round_stats(
     records = await db.fetch(sql, *args, MAX_BUCKETS, *by_period)
     if len(records) > MAX_BUCKETS or any(r["over"] for r in records):
         raise BadInput(
-            f"the answer would hold more than {MAX_BUCKETS:,} buckets; narrow the filter "
-            "(announcedFrom/announcedTo, roundType, ...) or group by fewer dimensions",
-            field="groupBy",
+            f"{group_by_field}: the answer would hold more than {MAX_BUCKETS:,} buckets; "
+            "narrow the filter (announcement dates, round types, ...) or group by fewer "
+            "dimensions",
+            field=group_by_field,
         )
     return [RoundStatsBucket.from_record(r) for r in records]

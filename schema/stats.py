@@ -136,5 +136,6 @@ async def round_stats(
         filter=db_filter,
         group_by=[d.value for d in group_by],
         period=period.value,
+        group_by_field="groupBy",
     )
     return [RoundStatsBucket.from_row(b, period) for b in buckets]

@@ -103,6 +103,23 @@ SHAPES = {
           } } }
         } }
     """,
+    "organizations with their summaries and co-investors": """
+        query ($first: Int) { organizations(first: $first) { edges { node {
+          fundingSummary { roundsCount totalUsd firstRound { id } lastRound { company { name } } }
+          investmentSummary {
+            investmentsCount byRoundType { roundType count }
+            firstInvestment { round { id } } lastInvestment { investor { name } }
+          }
+          coInvestors(first: 3) { totalCount edges { sharedRounds node { name } } }
+        } } } }
+    """,
+    "an investor's co-investors with their own co-investors": """
+        query ($first: Int) { organization(slug: "nvidia") {
+          coInvestors(first: $first) { totalCount edges { sharedRounds node {
+            name ... on Organization { coInvestors(first: 2) { edges { node { name } } } }
+          } } }
+        } }
+    """,
 }
 
 
