@@ -270,17 +270,19 @@ async def round_stats(
         # and last dates Python has as -infinity and infinity, which no series can reach.
         sql = f"""{head},
             bounds as (
-                select greatest(date_trunc(${period_parameter}::text,
-                                           coalesce($6::date, min(period)))::date,
-                                date '0001-01-01') as lo,
-                       least(date_trunc(${period_parameter}::text,
-                                        coalesce($7::date, max(period)))::date,
-                             date '9999-12-31') as hi
+                select date_trunc(${period_parameter}::text,
+                                  coalesce($6::date, min(period)))::date as lo,
+                       date_trunc(${period_parameter}::text,
+                                  coalesce($7::date, max(period)))::date as hi
                 from grouped
             ),
             periods as (
                 select d::date as period
-                from bounds, generate_series(lo, hi, ${step_parameter}::text::interval) d
+                from bounds,
+                     generate_series(
+                         case when lo is null or lo > '0001-01-01' then lo else '0001-01-01' end,
+                         case when hi is null or hi < '9999-12-31' then hi else '9999-12-31' end,
+                         ${step_parameter}::text::interval) d
             ),
             series as ({series}),
             size as (

@@ -137,6 +137,12 @@ async def test_quarters_fill_the_gap_and_put_undated_rounds_last(
     ]
 
 
+async def test_only_undated_rounds_make_no_periods(client: httpx.AsyncClient) -> None:
+    [bucket] = await _stats(client, "PERIOD", filter={"status": ["DENIED"]})
+    assert bucket["key"]["period"] is None
+    assert bucket["count"] == 1
+
+
 async def test_months_and_years(client: httpx.AsyncClient) -> None:
     months = await _stats(client, "PERIOD", period="MONTH")
     assert [b["key"]["period"] and b["key"]["period"]["text"] for b in months] == [
