@@ -32,12 +32,16 @@ STATS_QUERY = """{ roundStats(groupBy: [PERIOD, ROUND_TYPE], period: QUARTER) {
   count disclosedCount amountUsd { sum median p25 p75 min max }
   boundedCount { upTo atLeast range about } } }"""
 STATS_REST = "/v1/stats/rounds?group_by=quarter,round_type"
-# The floor: what one would write by hand for the same figures (no empty quarters).
+# The floor: what one would write by hand for the same figures (but no empty quarters).
 STATS_FLOOR = """
     select date_trunc('quarter', announced_on)::date as quarter, round_type,
            count(*), count(amount_usd), sum(amount_usd),
            percentile_cont(array[0.25, 0.5, 0.75]) within group (order by amount_usd::float8),
-           min(amount_usd), max(amount_usd)
+           min(amount_usd), max(amount_usd),
+           count(amount_usd) filter (where (amount).qualifier = 'UP_TO'),
+           count(amount_usd) filter (where (amount).qualifier = 'AT_LEAST'),
+           count(amount_usd) filter (where (amount).qualifier = 'RANGE'),
+           count(amount_usd) filter (where (amount).qualifier = 'ABOUT')
     from rounds group by 1, 2 order by 1, 2
 """
 CO_INVESTORS_QUERY = """query ($id: ID!) { organization(id: $id) {
