@@ -61,10 +61,13 @@ AS_OF_FACTOR = 4
 
 
 def _round_stats_cost(arguments: dict[str, Any]) -> int:
-    chosen = arguments.get("filter") or {}
+    # Priced before the variables are checked: a value of the wrong shape prices as absent.
+    chosen = arguments.get("filter")
+    chosen = chosen if isinstance(chosen, dict) else {}
     narrow = any(chosen.get(name) is not None for name in ("companyId", "investorId"))
     rows = ONE_PARTYS_ROUNDS if narrow else ALL_ROUNDS
-    if "INVESTOR" in (arguments.get("groupBy") or ()):
+    group_by = arguments.get("groupBy")
+    if isinstance(group_by, list) and "INVESTOR" in group_by:
         rows *= PARTICIPATIONS_PER_ROUND
     factor = AS_OF_FACTOR if arguments.get("asOf") is not None else 1
     return math.ceil(rows / ROWS_PER_POINT) * factor
