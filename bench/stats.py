@@ -4,7 +4,8 @@ by hand and run through asyncpg, in the same run.
 Prepares the CrunchBase database as bench/run does (`dealgraph_bench`) and, unless
 `--skip-million`, its copy grown to a million rounds (`dealgraph_bench_1m`, dropped at
 the end); starts dealgraph on each; then, one request at a time, alternates each face's
-request with its floor query, `--samples` times each. Prints a RESULT line per side (p50,
+request with its floor query, `--samples` times each; and the same for the statements
+alone, as the API runs them without HTTP. Prints a RESULT line per side (p50,
 p99, mean in ms) and `RATIO <goal> <measured> target <=1.5 ok|short` (medians compared).
 Uses fixed database names: run it under the benchmark lock.
 
@@ -25,7 +26,11 @@ import httpx
 
 from bench.harness import free_port, server
 from bench.run import CACHE, DATABASE, MILLION, _admin, _grow_to_a_million, _prepare, _url
+from db.co_investors import co_investors_scope, list_co_investors
 from db.infra.ids import Kind, encode_id
+from db.infra.pagination import page_request
+from db.rounds import RoundFilter
+from db.stats import round_stats
 
 STATS_QUERY = """{ roundStats(groupBy: [PERIOD, ROUND_TYPE], period: QUARTER) {
   key { period { date precision text } roundType }
@@ -130,6 +135,28 @@ async def _measure(port: int, db_url: str, secret: str, scale: str, samples: int
                 assert answer.status_code == 200, answer.text
 
             public = encode_id(Kind.ORGANIZATION, investor)
+            # The statements as the API runs them, without HTTP: what the database side
+            # costs against the floor.
+            await _pair(
+                f"round_stats_statement_{scale}",
+                lambda: round_stats(
+                    conn,
+                    filter=RoundFilter(),
+                    group_by=["PERIOD", "ROUND_TYPE"],
+                    period="QUARTER",
+                    group_by_field="groupBy",
+                ),
+                lambda: conn.fetch(STATS_FLOOR),
+                samples,
+            )
+            await _pair(
+                f"co_investors_statement_{scale}",
+                lambda: list_co_investors(
+                    conn, [investor], page_request(co_investors_scope(investor), first=20)
+                ),
+                lambda: conn.fetch(CO_INVESTORS_FLOOR, investor),
+                samples,
+            )
             await _pair(
                 f"round_stats_graphql_{scale}",
                 lambda: graphql(STATS_QUERY),
