@@ -26,6 +26,11 @@ FundingSummaryRef = Annotated["FundingSummary", strawberry.lazy("schema.summarie
 InvestmentSummaryRef = Annotated["InvestmentSummary", strawberry.lazy("schema.summaries")]
 CoInvestorConnectionRef = Annotated["CoInvestorConnection", strawberry.lazy("schema.summaries")]
 
+INVESTMENT_SUMMARY = "What it invested in: counts, leads, dates, round types."
+CO_INVESTORS = (
+    "Organizations and people that invested in the same rounds, most shared rounds first."
+)
+
 
 @strawberry.type
 class Organization(Node, Investor):
@@ -97,19 +102,13 @@ class Organization(Node, Investor):
         found = await info.context.loaders.funding_summary_by_company.load(self.row.id)
         return FundingSummary.from_row(found)
 
-    @strawberry.field(description="What it invested in: counts, leads, dates, round types.")
+    @strawberry.field(description=INVESTMENT_SUMMARY)
     async def investment_summary(
         self, info: strawberry.Info[Context, None]
     ) -> InvestmentSummaryRef:
-        from schema.summaries import InvestmentSummary
+        return await investment_summary(info, self.row.id)
 
-        found = await info.context.loaders.investment_summary_by_investor.load(self.row.id)
-        return InvestmentSummary.from_row(found)
-
-    @strawberry.field(
-        description="Organizations and people that invested in the same rounds, most shared "
-        "rounds first."
-    )
+    @strawberry.field(description=CO_INVESTORS)
     async def co_investors(
         self,
         info: strawberry.Info[Context, None],
@@ -121,6 +120,15 @@ class Organization(Node, Investor):
         from schema.summaries import co_investors
 
         return await co_investors(info, self.row.id, first, after, last, before)
+
+
+async def investment_summary(
+    info: strawberry.Info[Context, None], investor_id: uuid.UUID
+) -> "InvestmentSummary":
+    from schema.summaries import InvestmentSummary
+
+    found = await info.context.loaders.investment_summary_by_investor.load(investor_id)
+    return InvestmentSummary.from_row(found)
 
 
 async def investments_connection(
@@ -184,3 +192,22 @@ class Person(Node, Investor):
         before: str | None = None,
     ) -> Connection[ParticipationRef]:
         return await investments_connection(info, self.row.id, first, after, last, before)
+
+    @strawberry.field(description=INVESTMENT_SUMMARY)
+    async def investment_summary(
+        self, info: strawberry.Info[Context, None]
+    ) -> InvestmentSummaryRef:
+        return await investment_summary(info, self.row.id)
+
+    @strawberry.field(description=CO_INVESTORS)
+    async def co_investors(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CoInvestorConnectionRef:
+        from schema.summaries import co_investors
+
+        return await co_investors(info, self.row.id, first, after, last, before)

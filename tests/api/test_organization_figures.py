@@ -221,3 +221,19 @@ async def test_rest_stats_refusals_name_the_parameter(
     assert answer.status_code == 400, answer.text
     named = answer.json()["parameter"]
     assert named in query
+
+
+async def test_a_person_has_the_investor_figures_too(client: httpx.AsyncClient) -> None:
+    data = await graphql_data(
+        client,
+        """{ organization(slug: "fund-one") { coInvestors(first: 10) { edges { node {
+              ... on Person { slug investmentSummary { investmentsCount leadsCount }
+                              coInvestors { totalCount edges { sharedRounds node { slug } } } }
+        } } } } }""",
+    )
+    [ann] = [e["node"] for e in data["organization"]["coInvestors"]["edges"] if e["node"]]
+    assert ann["investmentSummary"] == {"investmentsCount": 2, "leadsCount": 0}
+    # Ann is in Acme's SEED (with Fund One and Two) and Bolt's SEED (with One and Three).
+    assert ann["coInvestors"]["totalCount"] == 3
+    first = ann["coInvestors"]["edges"][0]
+    assert (first["node"]["slug"], first["sharedRounds"]) == ("fund-one", 2)

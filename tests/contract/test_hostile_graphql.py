@@ -179,7 +179,8 @@ def operations(ids: dict[str, str]) -> dict[str, Operation]:
         ),
         "a person's investments": Operation(
             f"query($id: ID!, {PAGE}) {{ node(id: $id) {{"
-            f" ... on Person {{ investments({CONNECTION}) {{ totalCount }} }} }} }}",
+            f" ... on Person {{ investments({CONNECTION}) {{ totalCount }}"
+            f" coInvestors({CONNECTION}) {{ totalCount }} }} }} }}",
             {"id": ids["person"]},
         ),
         "roundReport": Operation(

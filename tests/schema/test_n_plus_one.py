@@ -103,13 +103,16 @@ SHAPES = {
           } } }
         } }
     """,
-    "organizations with their summaries and co-investors": """
+    "organizations with their summaries": """
         query ($first: Int) { organizations(first: $first) { edges { node {
-          fundingSummary { roundsCount totalUsd firstRound { id } lastRound { company { name } } }
+          fundingSummary { roundsCount totalUsd firstRound { id } lastRound { id } }
           investmentSummary {
-            investmentsCount byRoundType { roundType count }
-            firstInvestment { round { id } } lastInvestment { investor { name } }
+            investmentsCount byRoundType { roundType count } firstInvestment { isLead }
           }
+        } } } }
+    """,
+    "organizations with their co-investors": """
+        query ($first: Int) { organizations(first: $first) { edges { node {
           coInvestors(first: 3) { totalCount edges { sharedRounds node { name } } }
         } } } }
     """,
