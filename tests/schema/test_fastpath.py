@@ -92,6 +92,11 @@ FAST = [
         {},
     ),
     ("{ roundStats(groupBy: []) { count amountUsd { sum } boundedCount { range } } }", {}),
+    (
+        "{ roundStats(groupBy: [INVESTOR, STATUS]) { key { status investor { __typename id "
+        "name ... on Organization { slug } ... on Person { s: slug name } } } count } }",
+        {},
+    ),
     # Fragments, directives and repeated fields, as frontends send them: collected as the
     # executor collects them, fields of one name merged.
     ("{ rounds { edges { node { ...R } } } } fragment R on Round { id }", {}),
@@ -168,7 +173,8 @@ SLOW = [
     "{ a: rounds { totalCount } b: rounds { totalCount } }",
     '{ organization(slug: "openai") { rounds(first: 2) { edges { cursor } } } }',
     '{ organization(slug: "nvidia") { investments(first: 2) { edges { cursor } } } }',
-    "{ roundStats(groupBy: [INVESTOR]) { key { investor { name } } count } }",
+    "{ roundStats(groupBy: [INVESTOR]) { key { investor { ... on Organization { website } } } "
+    "count } }",
     "{ roundStats(groupBy: [ROUND_TYPE, ROUND_TYPE]) { count } }",
 ]
 
