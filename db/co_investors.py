@@ -12,6 +12,8 @@ from db.infra.types import Executor
 class CoInvestor:
     organization_id: uuid.UUID | None
     person_id: uuid.UUID | None
+    slug: str
+    name: str
     shared_rounds: int
 
     @property
@@ -47,14 +49,18 @@ async def list_co_investors(
     # Only the two words order_sql gives are spliced in.
     records = await db.fetch(
         f"""
-        select i.investor_id as parent, x.*
-        from unnest($1::uuid[]) as i (investor_id)
+        select i.investor_id as parent, x.*, coalesce(o.slug, pe.slug)::text as slug,
+               coalesce(o.name, pe.name)::text as name
+        from unnest($1::uuid[]) with ordinality as i (investor_id, n)
         cross join lateral (
             select * from ({_SHARED}) s
             where $2::text is null or (s.shared_rounds, s.co_id) {comparison} ($2::int, $3::uuid)
             order by s.shared_rounds {direction}, s.co_id {direction}
             limit $4
         ) x
+        left join organizations o on o.id = x.investor_organization_id
+        left join people pe on pe.id = x.investor_person_id
+        order by i.n, x.shared_rounds {direction}, x.co_id {direction}
         """,
         investor_ids,
         *page.cursor_args,
@@ -67,7 +73,11 @@ async def list_co_investors(
                 r["parent"],
                 (
                     CoInvestor(
-                        r["investor_organization_id"], r["investor_person_id"], r["shared_rounds"]
+                        r["investor_organization_id"],
+                        r["investor_person_id"],
+                        r["slug"],
+                        r["name"],
+                        r["shared_rounds"],
                     ),
                     Keyset(str(r["shared_rounds"]), r["co_id"]),
                 ),

@@ -62,7 +62,7 @@ async def organization_co_investors_endpoint(request: Request) -> Response:
     params = QueryParams(request, ("limit", "cursor"))
     org = await _organization(pool, request)
     [page] = await list_co_investors(pool, [org.id], params.page(co_investors_scope(org.id)))
-    return json_answer(request, list_body(await co_investors_json(pool, page.items), page))
+    return json_answer(request, list_body(co_investors_json(page.items), page))
 
 
 routes = [

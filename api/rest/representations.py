@@ -302,18 +302,13 @@ def round_stats_json(buckets: list[RoundStatsBucket], precision: str) -> list[JS
     ]
 
 
-async def co_investors_json(db: Executor, co_investors: list[CoInvestor]) -> list[JSON]:
-    related = _Related()
-    await related.load(
-        db,
-        {c.organization_id for c in co_investors if c.organization_id},
-        {c.person_id for c in co_investors if c.person_id},
-    )
-
+def co_investors_json(co_investors: list[CoInvestor]) -> list[JSON]:
     def investor(c: CoInvestor) -> JSON:
         if c.organization_id is not None:
-            return {"kind": "organization", **related.organization(c.organization_id)}
-        assert c.person_id is not None  # a check constraint on participations guarantees it
-        return {"kind": "person", **_ref(Kind.PERSON, related.people[c.person_id])}
+            kind, found = "organization", encode_id(Kind.ORGANIZATION, c.organization_id)
+        else:
+            assert c.person_id is not None  # a check constraint on participations guarantees it
+            kind, found = "person", encode_id(Kind.PERSON, c.person_id)
+        return {"kind": kind, "id": found, "slug": c.slug, "name": c.name}
 
     return [{"investor": investor(c), "shared_rounds": c.shared_rounds} for c in co_investors]
