@@ -50,7 +50,7 @@ class OrganizationFilter:
         return hashlib.sha256(orjson.dumps(self)).hexdigest()
 
 
-# $1..$3 are the filter's other conditions; a search is a join with its matches.
+# $1..$3 are the filter's other conditions, on `o`.
 _ORG_FILTER = """
     ($1::text is null or o.country_code = $1)
     and ($2::investor_type[] is null or o.investor_types && $2)
@@ -59,8 +59,15 @@ _ORG_FILTER = """
          or ($3 = 'INVESTED' and exists (
              select 1 from participations p where p.investor_organization_id = o.id)))
 """
-# organization_search() (migration 0050) finds and ranks; its rank is the sort key.
-_SEARCHED = "organization_search($4) m join organizations o on o.id = m.organization_id"
+# A search's matches and their ranks (organization_search, migration 0050), the other
+# conditions read only when there are any: a search alone never reads organizations
+# beyond the page.
+_MATCHES = f"""
+    organization_search($4) m
+    where ($1::text is null and $2::investor_type[] is null and $3::text is null
+           or exists (select 1 from organizations o where o.id = m.organization_id
+                      and {_ORG_FILTER}))
+"""
 
 
 def organizations_scope(f: OrganizationFilter) -> str:
@@ -75,30 +82,33 @@ async def list_organizations(
     db: Executor, *, filter: OrganizationFilter, page: PageRequest
 ) -> Page[Organization]:
     """By name; with a search, the best match first (see organization_search)."""
-    if filter.search is None:
-        source, key, sql_type = "organizations o", "lower(o.name)", "text"
-        search_args: tuple[object, ...] = ()
-    else:
-        # The rank is an integer: its text form in the cursor compares exactly.
-        source, key, sql_type = _SEARCHED, "m.rank", "bigint"
-        search_args = (filter.search,)
-    cursor = len(_org_filter_args(filter)) + len(search_args) + 1
     direction, comparison = page.order_sql(descending=False)
-    records = await db.fetch(
-        f"""
-        select {_COLUMNS}, {key}::text as sort_key
-        from {source}
-        where {_ORG_FILTER}
-          and (${cursor}::text is null
-               or ({key}, o.id) {comparison} (${cursor}::{sql_type}, ${cursor + 1}::uuid))
-        order by {key} {direction}, o.id {direction}
-        limit ${cursor + 2}
-        """,
-        *_org_filter_args(filter),
-        *search_args,
-        *page.cursor_args,
-        page.fetch_limit,
-    )
+    if filter.search is None:
+        key = "lower(o.name)"
+        statement = f"""
+            select {_COLUMNS}, {key} as sort_key
+            from organizations o
+            where {_ORG_FILTER}
+              and ($4::text is null or ({key}, o.id) {comparison} ($4::text, $5::uuid))
+            order by {key} {direction}, o.id {direction}
+            limit $6
+        """
+        args: tuple[object, ...] = (*_org_filter_args(filter), *page.cursor_args)
+    else:
+        # The page of matches first, then their columns. The rank is an integer: its
+        # text form in the cursor compares exactly.
+        statement = f"""
+            select {_COLUMNS}, p.rank::text as sort_key
+            from (select m.organization_id, m.rank from {_MATCHES}
+                    and ($5::text is null
+                         or (m.rank, m.organization_id) {comparison} ($5::bigint, $6::uuid))
+                  order by m.rank {direction}, m.organization_id {direction}
+                  limit $7) p
+            join organizations o on o.id = p.organization_id
+            order by p.rank {direction}, o.id {direction}
+        """
+        args = (*_org_filter_args(filter), filter.search, *page.cursor_args)
+    records = await db.fetch(statement, *args, page.fetch_limit)
     rows = [(Organization.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
     return build_page(organizations_scope(filter), page, rows)
 
@@ -111,9 +121,7 @@ async def count_organizations(db: Executor, *, filter: OrganizationFilter) -> in
         )
     else:
         count = await db.fetchval(
-            f"select count(*) from {_SEARCHED} where {_ORG_FILTER}",
-            *_org_filter_args(filter),
-            filter.search,
+            f"select count(*) from {_MATCHES}", *_org_filter_args(filter), filter.search
         )
     return int(count)
 
