@@ -120,6 +120,32 @@ async def test_pages_meet_each_match_once_in_rank_order(client: httpx.AsyncClien
     assert seen == expected
 
 
+BACKWARD = """
+query ($search: String!, $last: Int, $before: String) {
+  organizations(filter: {search: $search}, last: $last, before: $before) {
+    edges { node { name } }
+    pageInfo { hasPreviousPage startCursor }
+  }
+}
+"""
+
+
+async def test_pages_backward_meet_the_same_matches(client: httpx.AsyncClient) -> None:
+    whole = await graphql_data(client, QUERY, {"search": "sequ", "first": 100})
+    expected = [e["node"]["name"] for e in whole["organizations"]["edges"]]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = (
+            await graphql_data(client, BACKWARD, {"search": "sequ", "last": 4, "before": cursor})
+        )["organizations"]
+        seen = [e["node"]["name"] for e in page["edges"]] + seen
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        cursor = page["pageInfo"]["startCursor"]
+    assert seen == expected
+
+
 async def test_search_goes_with_the_other_filters(client: httpx.AsyncClient) -> None:
     assert await _names(client, "sequoia", role="INVESTED") == ["Sequoia Capital"]
     raised = await _names(client, "sequoia", role="RAISED")
