@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.types import Message
 
 from api.graphql.endpoint import MAX_BODY_BYTES
 from api.guard.keys import SECRET_PREFIX, hash_secret
@@ -297,15 +298,15 @@ async def test_an_unknown_key_is_refused_before_the_body_is_read(db_url: str, pa
     # Issue 14, item 6: any token starting dg_live_ had its body read, parsed and priced
     # before the key was known. Here the body never comes: the answer must not wait on it.
     app = guarded_app(db_url)
-    sent: list[dict[str, object]] = []
+    sent: list[Message] = []
     body_asked = False
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         nonlocal body_asked
         body_asked = True
         raise AssertionError("the body of a request with an unknown key was read")
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {
