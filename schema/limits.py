@@ -32,6 +32,7 @@ from graphql import (
     VariableNode,
     parse,
 )
+from graphql.execution.values import VariableValues, get_variable_values
 
 from db.infra.errors import DealgraphError
 from db.infra.pagination import DEFAULT_PAGE_SIZE
@@ -201,7 +202,12 @@ def measure(
     root = schema.get_root_type(operation.operation)
     if root is None:
         return Measure(cost=0, depth=0, aliases=0)
-    walker = _Walker(schema, document, variables)
+    # Priced with the values the query will run with: defaults applied, 100.0 taken as
+    # the Int 100. Variables that do not coerce fail the request before anything runs.
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    walker = _Walker(
+        schema, document, coerced.coerced if isinstance(coerced, VariableValues) else variables
+    )
     cost, depth = walker.selection(root, operation.selection_set, frozenset())
     return Measure(cost=cost, depth=depth, aliases=walker.aliases)
 

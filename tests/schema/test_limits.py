@@ -86,3 +86,21 @@ async def test_graphiql_introspection_passes(client: httpx.AsyncClient) -> None:
     answer = await graphql(client, get_introspection_query(descriptions=True))
     assert "errors" not in answer
     assert answer["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+@pytest.mark.parametrize(
+    ("declared", "variables"),
+    [
+        ("$n: Int = 100", {}),  # the variable's default
+        ("$n: Int", {"n": 100.0}),  # a float GraphQL coerces to the Int 100
+        ("$n: Int = 1", {"n": 100.0}),
+    ],
+)
+async def test_page_sizes_are_priced_as_they_run(
+    client: httpx.AsyncClient, declared: str, variables: dict[str, object]
+) -> None:
+    # Issue 14, item 3: both ran 100 rounds a page and were priced as the default 20.
+    query = f"query({declared}) {{ rounds(first: $n) {{ edges {{ node {{ id }} }} }} }}"
+    answer = await graphql(client, query, variables)
+    assert "errors" not in answer, answer
+    assert answer["extensions"]["cost"]["requested"] == 1 + 100 * 1
