@@ -3,8 +3,9 @@
 Cost estimates how many objects a query can make the server load. A field that
 returns an object costs 1; a connection multiplies what is selected under it by its
 page size (`first`/`last`, 20 when absent); any other list of objects by an assumed
-typical length. Scalars are free. Introspection fields cost 1 and do not count
-toward depth, so GraphiQL's schema query passes.
+typical length. Scalars are free. Introspection (`__schema`, `__type`) is walked like any
+selection, its aliases and depth counted (but for `ofType`, a short chain that multiplies
+nothing), and costs the number of objects it returns (schema/introspection_cost.py).
 """
 
 import functools
@@ -17,6 +18,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -28,7 +30,10 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
     VariableNode,
     parse,
 )
@@ -36,6 +41,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 
 from db.infra.errors import DealgraphError
 from db.infra.pagination import DEFAULT_PAGE_SIZE
+from schema.introspection_cost import IntrospectionCounter
 
 MAX_TOKENS = 2_000
 MAX_DEPTH = 12
@@ -79,6 +85,12 @@ def parse_document(query: str) -> DocumentNode:
 
 
 @dataclass(frozen=True, slots=True)
+class _Meta:
+    name: str
+    definition: GraphQLField
+
+
+@dataclass(frozen=True, slots=True)
 class Measure:
     cost: int
     depth: int
@@ -104,6 +116,9 @@ class _Walker:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.aliases = 0
+        # One count for the whole document, so that its steps stay within the cost limit
+        # however many times introspection is asked for.
+        self.introspection = IntrospectionCounter(schema, self.fragments, variables, MAX_COST)
         # Cost, depth and aliases of each fragment, by name.
         self.walked: dict[str, tuple[int, int, int]] = {}
 
@@ -154,15 +169,21 @@ class _Walker:
         if node.alias is not None:
             self.aliases += 1
         name = node.name.value
-        if name.startswith("__"):
-            return (1 if node.selection_set else 0), 0
         if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
             return 0, 1
-        definition = parent.fields.get(name)
+        definition = _META_FIELDS.get(name) if name.startswith("__") else None
+        if definition is None:
+            definition = parent.fields.get(name)
         if definition is None or node.selection_set is None:
             return 0, 1
         named, is_list = _unwrap(definition.type)
         child_cost, child_depth = self.selection(named, node.selection_set, seen)
+        if name in ("__schema", "__type"):
+            return self.introspection.root(node), child_depth + 1
+        if parent.name == "__Type" and name == "ofType":
+            # A chain of single objects as long as a type's wrappers (at most a few): it
+            # multiplies nothing, and GraphiQL's schema query nests it seven deep.
+            return child_cost, child_depth
         if named.name.endswith("Connection"):
             return 1 + self.page_size(node) * child_cost, child_depth + 1
         if named.name.endswith("Edge"):
@@ -182,6 +203,17 @@ class _Walker:
                 if isinstance(given, int):
                     return max(given, 0)
         return DEFAULT_PAGE_SIZE
+
+
+# Introspection's entry points, which no type lists among its fields.
+_META_FIELDS = {
+    f.name: f.definition
+    for f in (
+        _Meta("__schema", SchemaMetaFieldDef),
+        _Meta("__type", TypeMetaFieldDef),
+        _Meta("__typename", TypeNameMetaFieldDef),
+    )
+}
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLNamedType, bool]:
