@@ -18,8 +18,11 @@ from starlette.routing import Mount, Route
 from api.graphql.endpoint import graphql_endpoint
 from api.guard.auth import AuthMiddleware
 from api.guard.body_limit import BodyLimitMiddleware
+from api.guard.cursor_key import keeping_cursor_key
+from api.guard.deadline import DeadlineMiddleware
 from api.guard.key_usage import recording_key_usage
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
+from api.guard.table_sizes import refreshing_table_sizes
 from api.ops.metrics import metrics_endpoint
 from api.ops.observe import HEADER as REQUEST_ID_HEADER
 from api.ops.observe import ObserveMiddleware
@@ -31,7 +34,6 @@ from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
 from db.infra.availability import PoolLimits
 from db.infra.errors import DealgraphError
-from db.infra.pagination import load_cursor_key
 from db.infra.pool import open_pool
 
 if TYPE_CHECKING:
@@ -74,6 +76,7 @@ def create_app(
     guarded: bool = True,
     compiled_queries: bool = True,
     replica_url: str | None = None,
+    request_timeout: float | None = None,
 ) -> Starlette:
     """The app; `on_connect` runs on each new database connection (tests count queries).
 
@@ -84,6 +87,8 @@ def create_app(
     `demo_key` is filled into GraphiQL (the embedded default only). `guarded=False` leaves
     out API keys and rate limits, for benchmarks that measure what they cost, and nothing
     else. `replica_url`, given, is a read replica's: reads go there (api/ops/replica.py).
+    A request to /graphql or /v1 as a whole gets `request_timeout` seconds, by default twice
+    the statement timeout (api/guard/deadline.py).
     """
 
     @contextlib.asynccontextmanager
@@ -97,6 +102,8 @@ def create_app(
                 init=on_connect,
             ) as pool,
             recording_key_usage(pool) as key_usage,
+            refreshing_table_sizes(pool) as table_sizes,
+            keeping_cursor_key(pool),
             (
                 open_pool(
                     replica_url,
@@ -113,7 +120,6 @@ def create_app(
             # What exists once the app is up (modules, the schema, the pools) lives as long
             # as the process: frozen, the cyclic collector stops walking it on every full
             # collection, which stalled all requests under way (p99 ~25 ms -> ~18 ms).
-            await load_cursor_key(pool)
             gc.collect()
             gc.freeze()
             try:
@@ -121,6 +127,7 @@ def create_app(
                     "pool": pool,
                     "replica_pool": replica_pool,
                     "key_usage": key_usage,
+                    "table_sizes": table_sizes,
                     "demo_key": demo_key,
                     "compiled_queries": compiled_queries,
                 }
@@ -128,6 +135,9 @@ def create_app(
                 gc.unfreeze()
 
     guard = [Middleware(AuthMiddleware, default_per_minute=rate_limit_per_minute)]
+    # Twice a statement's: one statement past its timeout is answered as such, first.
+    budget = 2 * statement_timeout_ms / 1000 if request_timeout is None else request_timeout
+    deadline = [Middleware(DeadlineMiddleware, seconds=budget)] if budget > 0 else []
 
     return Starlette(
         routes=[
@@ -159,6 +169,7 @@ def create_app(
             ),
             Middleware(OutageMiddleware),
             *(guard if guarded else []),
+            *deadline,
             Middleware(BodyLimitMiddleware),
         ],
         lifespan=lifespan,

@@ -28,20 +28,20 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
     SchemaMetaFieldDef,
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
-    VariableNode,
     parse,
 )
-from graphql.execution.values import VariableValues, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from db.infra.errors import DealgraphError
 from db.infra.pagination import DEFAULT_PAGE_SIZE
+from db.sizes import TableSizes
 from schema.introspection_cost import IntrospectionCounter
+from schema.scan_cost import scan_points
 
 MAX_TOKENS = 2_000
 MAX_DEPTH = 12
@@ -108,17 +108,25 @@ def select_operation(
 
 class _Walker:
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: VariableValues | None,
+        sizes: TableSizes,
     ) -> None:
         self.schema = schema
+        # None when the variables do not coerce: the request fails before it runs.
         self.variables = variables
+        self.sizes = sizes
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.aliases = 0
         # One count for the whole document, so that its steps stay within the cost limit
         # however many times introspection is asked for.
-        self.introspection = IntrospectionCounter(schema, self.fragments, variables, MAX_COST)
+        self.introspection = IntrospectionCounter(
+            schema, self.fragments, variables.coerced if variables else {}, MAX_COST
+        )
         # Cost, depth and aliases of each fragment, by name.
         self.walked: dict[str, tuple[int, int, int]] = {}
 
@@ -185,24 +193,42 @@ class _Walker:
             # multiplies nothing, and GraphiQL's schema query nests it seven deep.
             return child_cost, child_depth
         if named.name.endswith("Connection"):
-            return 1 + self.page_size(node) * child_cost, child_depth + 1
+            args = self.arguments(definition, node)
+            size = args.get("first") if args.get("first") is not None else args.get("last")
+            page = max(size, 0) if isinstance(size, int) else DEFAULT_PAGE_SIZE
+            counts = self.selects(node.selection_set, "totalCount")
+            scan = scan_points(parent.name, name, args, counts, self.sizes)
+            return 1 + scan + page * child_cost, child_depth + 1
         if named.name.endswith("Edge"):
             return child_cost, child_depth + 1
         multiplier = ASSUMED_LIST_LENGTH if is_list else 1
         return multiplier * (1 + child_cost), child_depth + 1
 
-    def page_size(self, node: FieldNode) -> int:
-        for argument in node.arguments or ():
-            if argument.name.value not in ("first", "last"):
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return max(int(value.value), 0)
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                if isinstance(given, int):
-                    return max(given, 0)
-        return DEFAULT_PAGE_SIZE
+    def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        """The field's arguments as it will run with them: coerced, defaults applied."""
+        if self.variables is None:
+            return {}
+        try:
+            return get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return {}  # validation refuses the request before it runs
+
+    def selects(self, selection_set: SelectionSetNode, name: str) -> bool:
+        """Whether the selection asks for field `name`, directly or through fragments."""
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode) and node.name.value == name:
+                return True
+            if isinstance(node, InlineFragmentNode) and self.selects(node.selection_set, name):
+                return True
+            if isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                # A fragment that spreads itself: validation refuses the document.
+                if fragment is not None and any(
+                    isinstance(n, FieldNode) and n.name.value == name
+                    for n in fragment.selection_set.selections
+                ):
+                    return True
+        return False
 
 
 # Introspection's entry points, which no type lists among its fields.
@@ -230,7 +256,10 @@ def measure(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
+    *,
+    sizes: TableSizes | None = None,
 ) -> Measure:
+    """`sizes`: the tables' sizes, which lists that scan them are priced by (none: empty)."""
     root = schema.get_root_type(operation.operation)
     if root is None:
         return Measure(cost=0, depth=0, aliases=0)
@@ -238,7 +267,10 @@ def measure(
     # the Int 100. Variables that do not coerce fail the request before anything runs.
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
     walker = _Walker(
-        schema, document, coerced.coerced if isinstance(coerced, VariableValues) else variables
+        schema,
+        document,
+        coerced if isinstance(coerced, VariableValues) else None,
+        sizes or TableSizes(),
     )
     cost, depth = walker.selection(root, operation.selection_set, frozenset())
     return Measure(cost=cost, depth=depth, aliases=walker.aliases)

@@ -23,7 +23,7 @@ from api.guard.graphql_storable import nul_refusal
 from api.guard.ratelimit import admit_operation, cost_report, principal_and_quota
 from api.guard.refusals import RETRY_AFTER_SECONDS
 from api.ops.replica import pool_for, position_headers
-from api.state import compiled_queries_of, demo_key_of
+from api.state import compiled_queries_of, demo_key_of, table_sizes_of
 from db.infra.availability import CODES as UNAVAILABLE_CODES
 from db.infra.errors import BadInput
 from schema.context import Context
@@ -209,7 +209,9 @@ async def graphql_endpoint(request: Request) -> Response:
         return _render(media_type, 405, _errors(message, "METHOD_NOT_ALLOWED"), allow="POST")
     if (refusal_reason := nul_refusal(document, params.variables)) is not None:
         return _request_error(media_type, refusal_reason, "BAD_USER_INPUT")
-    found = measure(schema._schema, document, operation, params.variables)
+    found = measure(
+        schema._schema, document, operation, params.variables, sizes=table_sizes_of(request)
+    )
     try:
         check_limits(found)
         refusal = await admit_operation(request, operation.operation, found.cost)
