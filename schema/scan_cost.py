@@ -30,23 +30,41 @@ def _filtered(args: Mapping[str, Any]) -> bool:
     return isinstance(given, Mapping) and any(v is not None for v in given.values())
 
 
+def rounds_scan(*, as_of: bool, filtered: bool, counts: bool, sizes: TableSizes) -> int:
+    """Points for the rows a list of rounds (GraphQL or REST) may read beyond its page."""
+    if as_of:
+        # A page as of a time walks the versions in index order, past every version not
+        # valid then: at worst all of them.
+        return _rows(sizes.round_history)
+    return _rows(sizes.rounds) if counts or filtered else 0
+
+
+def organizations_scan(
+    *, search: str | None, filtered: bool, counts: bool, sizes: TableSizes
+) -> int:
+    if search:
+        passes = 1 + len(search) / SEARCH_CHARACTERS_PER_PASS
+        return math.ceil(sizes.organizations * passes / ROWS_PER_POINT)
+    return _rows(sizes.organizations) if counts or filtered else 0
+
+
 def scan_points(
     parent: str, field: str, args: Mapping[str, Any], counts: bool, sizes: TableSizes
 ) -> int:
     """Points for the rows `parent.field(args)` may read beyond its page; `counts` when
     the query selects its totalCount."""
+    filtered = _filtered(args)
     if parent == "Query" and field == "rounds":
-        if args.get("asOf") is not None:
-            # A page as of a time walks the versions in index order, past every version
-            # not valid then: at worst all of them.
-            return _rows(sizes.round_history)
-        return _rows(sizes.rounds) if counts or _filtered(args) else 0
+        as_of = args.get("asOf") is not None
+        return rounds_scan(as_of=as_of, filtered=filtered, counts=counts, sizes=sizes)
     if parent == "Query" and field == "organizations":
         filter_ = args.get("filter")
         search = filter_.get("search") if isinstance(filter_, Mapping) else None
-        if isinstance(search, str) and search:
-            passes = 1 + len(search) / SEARCH_CHARACTERS_PER_PASS
-            return math.ceil(sizes.organizations * passes / ROWS_PER_POINT)
-        return _rows(sizes.organizations) if counts or _filtered(args) else 0
+        return organizations_scan(
+            search=search if isinstance(search, str) else None,
+            filtered=filtered,
+            counts=counts,
+            sizes=sizes,
+        )
     # One parent's rounds or investments: counted through an index on the parent.
     return 1 if counts else 0

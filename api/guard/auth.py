@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql.endpoint import JSON, negotiate, wants_graphiql
+from api.guard.answer_size import objects_in
 from api.guard.keys import hash_secret, looks_like_secret
-from api.guard.ratelimit import Quota
+from api.guard.ratelimit import Quota, charge_owed
 from api.guard.refusals import Refusal, bad_key, forbidden, no_key, rate_limited
 from api.state import key_usage_of, pool_of
 from db.access.principal import Principal
@@ -112,11 +113,25 @@ class AuthMiddleware:
         state = scope.setdefault("state", {})
         state["principal"], state["quota"] = principal, quota
 
+        held: Message | None = None
+        pool = pool_of(request)
+
         async def send_with_quota(message: Message) -> None:
+            # The answer's start waits for its body: a request whose answer holds more
+            # objects than it paid for pays them (api/guard/answer_size.py), and the
+            # headers then tell the quota as that last charge left it.
+            nonlocal held
             if message["type"] == "http.response.start":
-                # The quota as the request's last charge left it (GraphQL charges again).
-                headers = [*message.get("headers", []), *quota.headers()]
-                message = {**message, "headers": headers}
+                held = message
+                return
+            if held is not None and message["type"] == "http.response.body":
+                if 200 <= held["status"] < 300:
+                    body = message.get("body", b"")
+                    owed = objects_in(body, more_than=quota.charged)
+                    await charge_owed(pool, principal, quota, owed)
+                start = {**held, "headers": [*held.get("headers", []), *quota.headers()]}
+                held = None
+                await send(start)
             await send(message)
 
         refusal: Refusal | None = None

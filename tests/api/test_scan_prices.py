@@ -124,3 +124,17 @@ async def test_a_request_over_its_time_budget_is_stopped_with_a_503(
         )
         assert after.status_code == 200
         assert after.json()["data"]["organization"]["name"] == "Generated company 1"
+
+
+async def test_rest_lists_are_priced_by_the_same_rule(db_url: str, http: httpx.AsyncClient) -> None:
+    small = bearer(await create_key(db_url, rate_limit=20))
+    page = await http.get("/v1/rounds", params={"limit": 1}, headers=small)
+    assert page.status_code == 200
+    # As of a time, it may walk 30,000 versions: 31 points, over the key's 20 a minute.
+    as_of = await http.get(
+        "/v1/rounds", params={"limit": 1, "as_of": "2000-01-01T00:00:00Z"}, headers=small
+    )
+    assert as_of.status_code == 400
+    assert as_of.json()["code"] == "QUERY_TOO_COSTLY"
+    filtered = await http.get("/v1/rounds", params={"limit": 1, "status": "DENIED"}, headers=small)
+    assert filtered.status_code == 400
