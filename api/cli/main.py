@@ -23,6 +23,7 @@ from api.cli.workers import serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
+from db.access.keys import ALL_SOURCE_KINDS, DEFAULT_SOURCE_KINDS
 from db.access.principal import Scope
 from db.imports import crunchbase
 from db.infra.migrate import migrate as apply_migrations
@@ -167,6 +168,19 @@ def keys() -> None:
     """API keys: every /graphql and /v1 request needs one (Authorization: Bearer <key>)."""
 
 
+def _source_kinds(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    kinds = tuple(dict.fromkeys(k.strip().upper() for k in value.split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in ALL_SOURCE_KINDS]
+    if unknown or not kinds:
+        given = ", ".join(unknown) or "none given"
+        raise click.BadParameter(f"{given}: each must be one of {', '.join(ALL_SOURCE_KINDS)}")
+    return kinds
+
+
 @keys.command("create")
 @click.option("--name", required=True, help="Who or what the key is for.")
 @click.option(
@@ -178,10 +192,19 @@ def keys() -> None:
 @click.option(
     "--rate-limit",
     type=click.IntRange(min=1),
-    help="Points per minute (a REST request costs 1, a GraphQL query its cost); "
+    help="Points per minute (a request costs its price: see the README); "
     "without it, the server's default (DEALGRAPH_RATE_LIMIT_PER_MINUTE).",
 )
-def keys_create(name: str, scope: str, rate_limit: int | None) -> None:
+@click.option(
+    "--source-kinds",
+    callback=_source_kinds,
+    help="The kinds of source the key may record, comma-separated, from "
+    f"{','.join(ALL_SOURCE_KINDS)}; without it, {','.join(DEFAULT_SOURCE_KINDS)} "
+    "(every kind for an admin key).",
+)
+def keys_create(
+    name: str, scope: str, rate_limit: int | None, source_kinds: tuple[str, ...] | None
+) -> None:
     """Make a key and print its secret, once, alone on the last line."""
     settings = _settings()
     with _database(settings) as (url, _):
@@ -192,6 +215,7 @@ def keys_create(name: str, scope: str, rate_limit: int | None) -> None:
                 name=name,
                 scope=Scope(scope),
                 rate_limit=rate_limit,
+                source_kinds=source_kinds,
                 default_per_minute=settings.rate_limit_per_minute,
             )
         )

@@ -207,6 +207,8 @@ def _parse(model: type[M], raw: bytes) -> M:
 
 
 Write = Callable[[Connection, uuid.UUID], Awaitable[WriteResult]]
+# A source kind the key may not record; a URL already recorded as another document.
+_STATUS_BY_CODE = {"FORBIDDEN": 403, "SOURCE_MISMATCH": 409}
 
 
 async def _run(request: Request, raw: bytes, write: Write) -> Response:
@@ -252,7 +254,7 @@ async def _write_once(request: Request, raw: bytes, write: Write) -> Response:
         except WriteError as e:
             # The round is the path's `id` here; other fields are the body's, snake_case.
             unknown_round = e.path == ["roundId"]
-            status = 404 if unknown_round else 400
+            status = 404 if unknown_round else _STATUS_BY_CODE.get(e.code, 400)
             where = "id" if unknown_round else ".".join(_snake(part) for part in e.path)
             # Raising rolls the transaction back: nothing of the write stays.
             raise _Refused(
