@@ -23,7 +23,7 @@ from api.guard.deadline import DeadlineMiddleware
 from api.guard.key_usage import recording_key_usage
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
 from api.guard.table_sizes import refreshing_table_sizes
-from api.ops.metrics import metrics_endpoint
+from api.ops.metrics import DEFAULT_METRICS_NETWORKS, metrics_endpoint, metrics_networks
 from api.ops.observe import HEADER as REQUEST_ID_HEADER
 from api.ops.observe import ObserveMiddleware
 from api.ops.outage import OutageMiddleware
@@ -77,6 +77,7 @@ def create_app(
     compiled_queries: bool = True,
     replica_url: str | None = None,
     request_timeout: float | None = None,
+    metrics_allow: Sequence[str] = DEFAULT_METRICS_NETWORKS,
 ) -> Starlette:
     """The app; `on_connect` runs on each new database connection (tests count queries).
 
@@ -88,8 +89,10 @@ def create_app(
     out API keys and rate limits, for benchmarks that measure what they cost, and nothing
     else. `replica_url`, given, is a read replica's: reads go there (api/ops/replica.py).
     A request to /graphql or /v1 as a whole gets `request_timeout` seconds, by default twice
-    the statement timeout (api/guard/deadline.py).
+    the statement timeout (api/guard/deadline.py). /metrics answers clients on the networks
+    of `metrics_allow` alone (api/ops/metrics.py).
     """
+    networks = metrics_networks(metrics_allow)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -130,6 +133,7 @@ def create_app(
                     "table_sizes": table_sizes,
                     "demo_key": demo_key,
                     "compiled_queries": compiled_queries,
+                    "metrics_networks": networks,
                 }
             finally:
                 gc.unfreeze()
@@ -163,7 +167,13 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", READ_AFTER],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    READ_AFTER,
+                    "idempotency-key",
+                    "if-none-match",
+                ],
                 expose_headers=[WRITE_POSITION, REQUEST_ID_HEADER],
                 max_age=600,
             ),

@@ -1,5 +1,6 @@
 """What the lifespan hands to every request."""
 
+from ipaddress import IPv4Network, IPv6Network
 from typing import TypedDict
 
 from starlette.requests import Request
@@ -22,6 +23,8 @@ class State(TypedDict):
     demo_key: str | None
     # Whether known query shapes are answered by one SQL statement (schema/fastpath.py).
     compiled_queries: bool
+    # The client networks /metrics answers (api/ops/metrics.py).
+    metrics_networks: tuple[IPv4Network | IPv6Network, ...]
 
 
 def pool_of(request: Request) -> Pool:

@@ -134,6 +134,7 @@ def serve(host: str, port: int, workers: int) -> None:
             statement_timeout_ms=settings.statement_timeout_ms,
             cors_origins=settings.cors_origins,
             rate_limit_per_minute=settings.rate_limit_per_minute,
+            metrics_allow=settings.metrics_allow,
             demo_key=demo_key,
             replica_url=settings.database_replica_url,
         )

@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
+from api.ops.metrics import DEFAULT_METRICS_NETWORKS
 
 
 class Settings(BaseSettings):
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Milliseconds a statement may run before PostgreSQL cancels it and "
         "the request is answered 503; 0: no limit.",
+    )
+    metrics_allow: list[str] = Field(
+        default=list(DEFAULT_METRICS_NETWORKS),
+        description="Client networks (CIDR) that /metrics answers, by the connection's "
+        "peer address; a JSON list.",
     )
     rate_limit_per_minute: int = Field(
         default=DEFAULT_PER_MINUTE,
