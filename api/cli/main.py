@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from api.app import create_app
 from api.cli import key_commands
 from api.cli.settings import Settings
-from api.cli.workers import serve_workers
+from api.cli.workers import KEEP_ALIVE_SECONDS, serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
@@ -124,6 +124,7 @@ def serve(host: str, port: int, workers: int) -> None:
                     None if demo_key is None else settings.data_dir.resolve() / DEMO_KEY_FILE
                 ),
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                limit_concurrency=settings.limit_concurrency,
             )
             return
         app = create_app(
@@ -147,6 +148,8 @@ def serve(host: str, port: int, workers: int) -> None:
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             log_config=LOG_CONFIG,
             access_log=False,
+            limit_concurrency=settings.limit_concurrency,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
 
 

@@ -8,6 +8,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
 from api.ops.metrics import DEFAULT_METRICS_NETWORKS
 
+# Per process: enough for the pool's connections to stay busy with waiting requests
+# behind them, few enough that stalled clients cannot pile up without end.
+CONCURRENCY_LIMIT = 256
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEALGRAPH_", extra="ignore")
@@ -48,6 +52,12 @@ class Settings(BaseSettings):
         default=list(DEFAULT_METRICS_NETWORKS),
         description="Client networks (CIDR) that /metrics answers, by the connection's "
         "peer address; a JSON list.",
+    )
+    limit_concurrency: int = Field(
+        default=CONCURRENCY_LIMIT,
+        ge=1,
+        description="Connections a server process holds at once; past them, uvicorn "
+        "answers 503 at once.",
     )
     rate_limit_per_minute: int = Field(
         default=DEFAULT_PER_MINUTE,
