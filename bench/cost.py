@@ -54,6 +54,8 @@ def _graphql(name: str, query: str) -> Shape:
 NODE = "id status amount { usd } company { name }"
 OLD = "2000-01-01T00:00:00Z"
 RECENT = "2026-01-01T00:00:00Z"
+# After any import: as of now, every round is known.
+NOW = "2100-01-01T00:00:00Z"
 
 
 def corpus(big_round: str) -> list[Shape]:
@@ -76,14 +78,22 @@ def corpus(big_round: str) -> list[Shape]:
             f'{{ rounds(first: 20, asOf: "{RECENT}") {{ edges {{ node {{ {NODE} }} }} }} }}',
         ),
         _graphql(
+            "rounds asOf now",
+            f'{{ rounds(first: 20, asOf: "{NOW}") {{ edges {{ node {{ {NODE} }} }} }} }}',
+        ),
+        _graphql(
             "rounds asOf before all data",
             f'{{ rounds(first: 1, asOf: "{OLD}") {{ edges {{ node {{ id }} }} }} }}',
         ),
         _graphql(
             "rounds asOf totalCount",
-            f'{{ rounds(first: 0, asOf: "{RECENT}") {{ totalCount }} }}',
+            f'{{ rounds(first: 0, asOf: "{NOW}") {{ totalCount }} }}',
         ),
         _graphql("10 aliases of asOf pages", f"{{ {aliases} }}"),
+        _graphql(
+            "search 'sequoia' page",
+            '{ organizations(first: 20, filter: {search: "sequoia"}) { edges { node { name } } } }',
+        ),
         _graphql(
             "search 'sequoia' + totalCount",
             '{ organizations(first: 20, filter: {search: "sequoia"})'
@@ -112,6 +122,7 @@ def corpus(big_round: str) -> list[Shape]:
         ),
         Shape("REST /v1/rounds?limit=100", "GET", "/v1/rounds?limit=100"),
         Shape("REST /v1/rounds as_of limit=100", "GET", f"/v1/rounds?limit=100&as_of={RECENT}"),
+        Shape("REST /v1/rounds as_of now limit=100", "GET", f"/v1/rounds?limit=100&as_of={NOW}"),
         Shape("REST /v1/rounds status=DENIED", "GET", "/v1/rounds?limit=100&status=DENIED"),
         Shape("REST /v1/rounds/{largest round}", "GET", f"/v1/rounds/{big_round}"),
     ]

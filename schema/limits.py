@@ -283,6 +283,7 @@ def check_limits(found: Measure) -> None:
         raise TooManyAliases(f"the query uses {found.aliases} aliases; at most {MAX_ALIASES}")
     if found.cost > MAX_COST:
         raise TooCostly(
-            f"the query could load {found.cost} objects, over the limit of {MAX_COST}; "
-            "ask for smaller pages (first/last) or fewer nested lists"
+            f"the query costs {found.cost} points (the objects it can load, the rows it can "
+            f"scan), over the limit of {MAX_COST}; ask for smaller pages (first/last), fewer "
+            "nested lists, or a shorter search"
         )
