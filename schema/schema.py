@@ -8,13 +8,19 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.acquisition_mutation import AcquisitionMutation
 from schema.errors import ErrorCodes
-from schema.mutation import Mutation
+from schema.mutation import Mutation as RoundMutation
 from schema.organization import Organization, Person
 from schema.query import Query
 from schema.scalars import SCALARS
 
 logger = logging.getLogger("dealgraph.graphql")
+
+
+@strawberry.type
+class Mutation(RoundMutation, AcquisitionMutation):
+    pass
 
 
 class _Schema(strawberry.Schema):
