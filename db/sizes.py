@@ -19,6 +19,7 @@ class TableSizes:
     rounds: int = 0
     organizations: int = 0
     round_history: int = 0
+    acquisitions: int = 0
 
 
 async def fetch_table_sizes(db: Executor) -> TableSizes:
@@ -30,7 +31,7 @@ async def fetch_table_sizes(db: Executor) -> TableSizes:
         where c.relname = any($1::text[]) and c.relkind = 'r'
           and c.relnamespace = to_regnamespace(current_schema())
         """,
-        ["rounds", "organizations", "round_history"],
+        ["rounds", "organizations", "round_history", "acquisitions"],
         _MIN_ROW_BYTES,
     )
     found = {r["relname"]: int(r["n"]) for r in records}
