@@ -1,7 +1,7 @@
 """What an introspection selection returns, counted on the schema itself.
 
 Introspection reads no database, but its answers can be large (the whole schema is
-~850 objects, 74 kB) and are built on the event loop. It is priced by the number of
+~1,000 objects, ~90 kB) and are built on the event loop. It is priced by the number of
 objects it returns, counted exactly here by walking the selection over the schema's own
 types, fields and arguments as the executor would, and given up at `cap`: the count
 never takes more steps than the cost limit allows.
