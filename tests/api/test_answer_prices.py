@@ -77,7 +77,8 @@ async def test_a_round_with_a_thousand_participations_costs_a_thousand_points(
     assert _remaining(answer) == 0
     again = await client.request(method, url, json=body, headers=headers)
     assert again.status_code == 429
-    assert int(again.headers["retry-after"]) >= 60
+    # The debt: about a minute to pay back (less what came back while this ran).
+    assert int(again.headers["retry-after"]) > 30
 
 
 async def test_a_rest_answer_costs_what_it_holds(client: httpx.AsyncClient, db_url: str) -> None:
