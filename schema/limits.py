@@ -5,10 +5,13 @@ returns an object costs 1; a connection multiplies what is selected under it by 
 page size (`first`/`last`, 20 when absent); any other list of objects by an assumed
 typical length. Scalars are free. Introspection (`__schema`, `__type`) is walked like any
 selection, its aliases and depth counted (but for `ofType`, a short chain that multiplies
-nothing), and costs the number of objects it returns (schema/introspection_cost.py).
+nothing), and costs the number of objects it returns (schema/introspection_cost.py). Aggregates
+(`AGGREGATES`) are priced by the rows they read, not by the buckets they return.
 """
 
 import functools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +36,9 @@ from graphql import (
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
+    Undefined,
     parse,
+    value_from_ast_untyped,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
@@ -49,6 +54,37 @@ MAX_ALIASES = 30
 MAX_COST = 5_000
 # Rounds hold a handful of participations, claims and events; price them as five.
 ASSUMED_LIST_LENGTH = 5
+
+# Aggregates read rows in the database, a point per ROWS_PER_POINT. The rows are not known
+# before the query runs: a filter without a company or an investor reads every round,
+# priced at the scale the service is sized for; one with them reads that party's rounds.
+ROWS_PER_POINT = 1_000
+ALL_ROUNDS = 1_000_000
+ONE_PARTYS_ROUNDS = 1_000
+# Grouped by investor, each round is read once per participation.
+PARTICIPATIONS_PER_ROUND = 2
+# As of a time, each round's values are derived again from its claims.
+AS_OF_FACTOR = 4
+
+
+def _round_stats_cost(arguments: dict[str, Any]) -> int:
+    # Priced before the variables are checked: a value of the wrong shape prices as absent.
+    chosen = arguments.get("filter")
+    chosen = chosen if isinstance(chosen, dict) else {}
+    narrow = any(chosen.get(name) is not None for name in ("companyId", "investorId"))
+    rows = ONE_PARTYS_ROUNDS if narrow else ALL_ROUNDS
+    group_by = arguments.get("groupBy")
+    if isinstance(group_by, list) and "INVESTOR" in group_by:
+        rows *= PARTICIPATIONS_PER_ROUND
+    factor = AS_OF_FACTOR if arguments.get("asOf") is not None else 1
+    return math.ceil(rows / ROWS_PER_POINT) * factor
+
+
+# (type, field) -> the price of the rows it reads, from its arguments. What is selected
+# under it is added once: its buckets' objects are loaded in one batch whatever their number.
+AGGREGATES: dict[tuple[str, str], Callable[[dict[str, Any]], int]] = {
+    ("Query", "roundStats"): _round_stats_cost,
+}
 
 
 class QueryLimitError(DealgraphError):
@@ -192,6 +228,9 @@ class _Walker:
             # A chain of single objects as long as a type's wrappers (at most a few): it
             # multiplies nothing, and GraphiQL's schema query nests it seven deep.
             return child_cost, child_depth
+        aggregate = AGGREGATES.get((parent.name, name))
+        if aggregate is not None:
+            return aggregate(self.given_arguments(node)) + child_cost, child_depth + 1
         if named.name.endswith("Connection"):
             args = self.arguments(definition, node)
             size = args.get("first") if args.get("first") is not None else args.get("last")
@@ -229,6 +268,15 @@ class _Walker:
                 ):
                     return True
         return False
+
+    def given_arguments(self, node: FieldNode) -> dict[str, Any]:
+        """The arguments given, with the variables' values; a variable not given is absent."""
+        variables = self.variables.coerced if self.variables is not None else {}
+        given = (
+            (argument.name.value, value_from_ast_untyped(argument.value, variables))
+            for argument in node.arguments or ()
+        )
+        return {name: value for name, value in given if value is not Undefined}
 
 
 # Introspection's entry points, which no type lists among its fields.
