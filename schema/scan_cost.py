@@ -2,11 +2,9 @@
 
 A page of a list read in its sort key's index order reads about the rows it returns. A
 list that is counted (`totalCount`), filtered, or read as of a time may read every row
-of its table to fill one page or to count it; a search compares the searched text with
-every organization's name and aliases. Those are priced by the rows they can touch, one
-point per ROWS_PER_POINT rows (and a search by its length too), from the table sizes the
-catalog estimates (db/sizes.py). bench/cost.py measures database time per point over the
-shapes priced here.
+of its table to fill one page or to count it. Those are priced by the rows they can
+touch, from the table sizes the catalog estimates (db/sizes.py). bench/cost.py measures
+database time per point over the shapes priced here.
 """
 
 import math
@@ -17,14 +15,14 @@ from db.sizes import TableSizes
 
 # Calibrated with bench/cost.py on the CrunchBase set (31,616 rounds, 27,899
 # organizations): a round row read costs about a tenth of an organization's (whose
-# filter and count look at aliases and participations), and a search compares every
-# organization's name and aliases with the text, at a cost that grows with its length
-# (273 ms for "sequoia" with its totalCount, 2.5 s for 200 CJK characters). The figures
-# bound database time at about 0.5 ms per point over that corpus.
+# filter and count look at aliases and participations). A search reads the indexes of
+# organization_search_names (migration 0050): 5-7 ms for a page and its count on that
+# set, whatever the length of the text; it is priced per scan (the page, the count) as
+# reading one row in SEARCH_ROWS_PER_POINT of the organizations. The figures bound
+# database time at about 0.2 ms per point over that corpus.
 ROWS_PER_POINT = 1_000
 ORGANIZATION_ROWS_PER_POINT = 100
-SEARCH_ROWS_PER_POINT = 128
-SEARCH_CHARACTERS_PER_PASS = 20
+SEARCH_ROWS_PER_POINT = 2_000
 # Acquisitions as of a time are derived again, each from its claims (acquisitions_as_of,
 # migration 0080): about 40 us each, as rounds were before their stored versions.
 ACQUISITIONS_AS_OF_ROWS_PER_POINT = 10
@@ -58,9 +56,9 @@ def organizations_scan(
     *, search: str | None, filtered: bool, counts: bool, sizes: TableSizes
 ) -> int:
     if search:
-        # The page and the count each compare every organization with the text.
-        passes = (1 + len(search) / SEARCH_CHARACTERS_PER_PASS) * (2 if counts else 1)
-        return math.ceil(sizes.organizations * passes / SEARCH_ROWS_PER_POINT)
+        # The page and the count each search the indexes.
+        scans = 2 if counts else 1
+        return scans * math.ceil(sizes.organizations / SEARCH_ROWS_PER_POINT)
     if counts or filtered:
         return math.ceil(sizes.organizations / ORGANIZATION_ROWS_PER_POINT)
     return 0
