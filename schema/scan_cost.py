@@ -19,10 +19,10 @@ from db.sizes import TableSizes
 # organization_search_names (migration 0050): 5-7 ms for a page and its count on that
 # set, whatever the length of the text; it is priced per scan (the page, the count) as
 # reading one row in SEARCH_ROWS_PER_POINT of the organizations. The figures bound
-# database time at about 0.2 ms per point over that corpus.
+# database time at about 0.3 ms per point over that corpus.
 ROWS_PER_POINT = 1_000
 ORGANIZATION_ROWS_PER_POINT = 100
-SEARCH_ROWS_PER_POINT = 2_000
+SEARCH_ROWS_PER_POINT = 1_000
 # Acquisitions as of a time are derived again, each from its claims (acquisitions_as_of,
 # migration 0080): about 40 us each, as rounds were before their stored versions.
 ACQUISITIONS_AS_OF_ROWS_PER_POINT = 10
