@@ -6,6 +6,11 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
+from api.ops.metrics import DEFAULT_METRICS_NETWORKS
+
+# Per process: enough for the pool's connections to stay busy with waiting requests
+# behind them, few enough that stalled clients cannot pile up without end.
+CONCURRENCY_LIMIT = 256
 
 
 class Settings(BaseSettings):
@@ -42,6 +47,17 @@ class Settings(BaseSettings):
         ge=0,
         description="Milliseconds a statement may run before PostgreSQL cancels it and "
         "the request is answered 503; 0: no limit.",
+    )
+    metrics_allow: list[str] = Field(
+        default=list(DEFAULT_METRICS_NETWORKS),
+        description="Client networks (CIDR) that /metrics answers, by the connection's "
+        "peer address; a JSON list.",
+    )
+    limit_concurrency: int = Field(
+        default=CONCURRENCY_LIMIT,
+        ge=1,
+        description="Connections a server process holds at once; past them, uvicorn "
+        "answers 503 at once.",
     )
     rate_limit_per_minute: int = Field(
         default=DEFAULT_PER_MINUTE,
