@@ -26,7 +26,9 @@ from api.ops.observe import ObserveMiddleware
 from api.ops.outage import OutageMiddleware
 from api.ops.pool_metrics import sampling_pools
 from api.ops.replica import READ_AFTER, WRITE_POSITION
-from api.rest import changes, docs, organizations, rounds, writes
+from api.push.options import PushOptions
+from api.push.worker import running_webhooks
+from api.rest import changes, docs, organizations, rounds, webhooks, writes
 from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
 from db.infra.availability import PoolLimits
@@ -73,6 +75,7 @@ def create_app(
     guarded: bool = True,
     compiled_queries: bool = True,
     replica_url: str | None = None,
+    push: PushOptions | None = None,
 ) -> Starlette:
     """The app; `on_connect` runs on each new database connection (tests count queries).
 
@@ -83,6 +86,7 @@ def create_app(
     `demo_key` is filled into GraphiQL (the embedded default only). `guarded=False` leaves
     out API keys and rate limits, for benchmarks that measure what they cost, and nothing
     else. `replica_url`, given, is a read replica's: reads go there (api/ops/replica.py).
+    `push`, given, runs webhook workers in the process (api/push/worker.py).
     """
 
     @contextlib.asynccontextmanager
@@ -108,6 +112,7 @@ def create_app(
                 else contextlib.nullcontext(pool)
             ) as replica_pool,
             sampling_pools(pool, replica_pool),
+            running_webhooks(database_url, push) if push is not None else contextlib.nullcontext(),
         ):
             # What exists once the app is up (modules, the schema, the pools) lives as long
             # as the process: frozen, the cyclic collector stops walking it on every full
@@ -140,6 +145,7 @@ def create_app(
                     *organizations.routes,
                     *changes.routes,
                     *writes.routes,
+                    *webhooks.routes,
                 ],
             ),
             *docs.routes,

@@ -33,4 +33,5 @@ def from_environment() -> Starlette:
         rate_limit_per_minute=settings.rate_limit_per_minute,
         demo_key=demo_key_from_environment(),
         replica_url=settings.database_replica_url,
+        push=settings.push_options() if settings.webhook_workers_in_serve else None,
     )

@@ -23,6 +23,8 @@ from api.cli.workers import serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
+from api.push.options import PushOptions
+from api.push.worker import running_webhooks
 from db.access.principal import Scope
 from db.imports import crunchbase
 from db.infra.migrate import migrate as apply_migrations
@@ -135,6 +137,7 @@ def serve(host: str, port: int, workers: int) -> None:
             rate_limit_per_minute=settings.rate_limit_per_minute,
             demo_key=demo_key,
             replica_url=settings.database_replica_url,
+            push=settings.push_options() if settings.webhook_workers_in_serve else None,
         )
         click.echo(f"GraphQL: http://{host}:{port}/graphql")
         uvicorn.run(
@@ -146,6 +149,29 @@ def serve(host: str, port: int, workers: int) -> None:
             log_config=LOG_CONFIG,
             access_log=False,
         )
+
+
+@main.command()
+def worker() -> None:
+    """Send webhooks without serving the API: a tier of its own, any number of processes.
+    `serve` sends them too, unless DEALGRAPH_WEBHOOK_WORKERS_IN_SERVE=false."""
+    logging.config.dictConfig(LOG_CONFIG)
+    settings = _settings()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with _database(settings) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        asyncio.run(_work(url, settings.push_options()))
+
+
+async def _work(url: str, options: PushOptions) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with running_webhooks(url, options):
+        logger.info("webhook worker started")
+        await stop.wait()
+    logger.info("webhook worker stopped")
 
 
 @main.command()

@@ -1,11 +1,13 @@
 """Configuration from the environment."""
 
+import datetime
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
+from api.push.options import PushOptions
 
 
 class Settings(BaseSettings):
@@ -48,6 +50,44 @@ class Settings(BaseSettings):
         ge=1,
         description="Points per minute for API keys without a limit of their own.",
     )
+
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private and link-local addresses "
+        "(local development and tests only).",
+    )
+    webhook_workers_in_serve: bool = Field(
+        default=True,
+        description="Whether `serve` sends webhooks too; off when `dealgraph worker` "
+        "processes do it alone.",
+    )
+    webhook_concurrency: int = Field(default=4, ge=1, le=64)
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="The first retry's wait; each next one doubles it."
+    )
+    webhook_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_window_seconds: float = Field(
+        default=24 * 3600.0, gt=0, description="How long a delivery is retried before it fails."
+    )
+    webhook_disable_after_seconds: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="How long an endpoint may fail every delivery before it is disabled.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks without a notification."
+    )
+
+    def push_options(self) -> PushOptions:
+        return PushOptions(
+            allow_private=self.webhook_allow_private,
+            concurrency=self.webhook_concurrency,
+            retry_base=self.webhook_retry_base_seconds,
+            retry_cap=self.webhook_retry_cap_seconds,
+            retry_window=datetime.timedelta(seconds=self.webhook_retry_window_seconds),
+            disable_after=datetime.timedelta(seconds=self.webhook_disable_after_seconds),
+            poll_interval=self.webhook_poll_seconds,
+        )
 
     @model_validator(mode="after")
     def _pool_sizes_agree(self) -> "Settings":
