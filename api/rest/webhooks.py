@@ -25,7 +25,7 @@ from db.infra.types import Executor
 from db.organizations import fetch_investor_id, fetch_organization, list_organizations_by_ids
 from db.webhooks import endpoints as db
 from db.webhooks.ids import ENDPOINT, MESSAGE, decode, encode
-from db.webhooks.queue import Delivery, deliveries_scope, list_deliveries, redeliver
+from db.webhooks.queue import DELIVERIES_SCOPE, Delivery, list_deliveries, redeliver
 from schema.enums import DealStatus, RoundType
 
 _Ref = Annotated[str, Field(min_length=1, max_length=200)]
@@ -227,7 +227,9 @@ def _endpoint_id(request: Request) -> Any:
 
 
 def _not_found(request: Request) -> NotFound:
-    return NotFound(f"no webhook endpoint of this key has the id {request.path_params['id']!r}")
+    return NotFound(
+        f"no webhook endpoint of this key has the id {request.path_params['id']!r}", field="id"
+    )
 
 
 @_guarded
@@ -321,20 +323,21 @@ async def _owned(request: Request, principal: Principal) -> db.Endpoint:
 
 @_guarded
 async def deliveries(request: Request, principal: Principal) -> Response:
+    # The query first: a bad one is named whatever the endpoint.
+    page = QueryParams(request, ("limit", "cursor")).page(DELIVERIES_SCOPE)
     endpoint = await _owned(request, principal)
-    page = QueryParams(request, ("limit", "cursor")).page(deliveries_scope(endpoint.id))
     found = await list_deliveries(pool_of(request), endpoint.id, page=page)
     return json_answer(request, list_body([delivery_json(d) for d in found.items], found))
 
 
 @_guarded
 async def redeliver_endpoint(request: Request, principal: Principal) -> Response:
-    endpoint = await _owned(request, principal)
     public_id = request.path_params["delivery_id"]
     delivery_id = decode(MESSAGE, public_id)
-    if delivery_id is None or not await redeliver(
-        pool_of(request), endpoint.id, delivery_id, retry_window=_RETRY_WINDOW
-    ):
+    if delivery_id is None:
+        raise NotFound(f"delivery_id: {public_id!r} is not a delivery id", field="delivery_id")
+    endpoint = await _owned(request, principal)
+    if not await redeliver(pool_of(request), endpoint.id, delivery_id, retry_window=_RETRY_WINDOW):
         raise NotFound(
             f"delivery_id: this endpoint has no delivery {public_id!r}", field="delivery_id"
         )
@@ -343,12 +346,29 @@ async def redeliver_endpoint(request: Request, principal: Principal) -> Response
     return response
 
 
+def _by_method(
+    handlers: dict[str, Callable[[Request], Awaitable[Response]]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """One route per path, so that a 405's Allow header names all of its methods."""
+
+    async def dispatch(request: Request) -> Response:
+        # Starlette answers HEAD with the GET handler, as it does for any GET route.
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
+
+    return dispatch
+
+
 routes = [
-    Route("/webhooks", create_endpoint, methods=["POST"]),
-    Route("/webhooks", list_endpoints, methods=["GET"]),
-    Route("/webhooks/{id}", get_endpoint, methods=["GET"]),
-    Route("/webhooks/{id}", update_endpoint, methods=["PATCH"]),
-    Route("/webhooks/{id}", delete_endpoint, methods=["DELETE"]),
+    Route(
+        "/webhooks",
+        _by_method({"GET": list_endpoints, "POST": create_endpoint}),
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/webhooks/{id}",
+        _by_method({"GET": get_endpoint, "PATCH": update_endpoint, "DELETE": delete_endpoint}),
+        methods=["GET", "PATCH", "DELETE"],
+    ),
     Route("/webhooks/{id}/rotate-secret", rotate_secret, methods=["POST"]),
     Route("/webhooks/{id}/deliveries", deliveries, methods=["GET"]),
     Route(

@@ -168,8 +168,9 @@ class Delivery:
     delivered_at: datetime.datetime | None
 
 
-def deliveries_scope(endpoint_id: uuid.UUID) -> str:
-    return f"webhook_deliveries:{endpoint_id}"
+# One scope for every endpoint's list: a cursor is a position in the one delivery
+# sequence, so one from another endpoint's list only starts this one's further on.
+DELIVERIES_SCOPE = "webhook_deliveries"
 
 
 async def list_deliveries(
@@ -217,7 +218,7 @@ async def list_deliveries(
         )
         for r in records
     ]
-    return build_page(deliveries_scope(endpoint_id), page, found)
+    return build_page(DELIVERIES_SCOPE, page, found)
 
 
 async def redeliver(

@@ -224,7 +224,10 @@ async def test_every_parameter_refuses_the_corpus_and_nothing_changes(
 ) -> None:
     key = await create_key(db_url)
     before = await stored_data(db_url)
-    corpus = list(cases(key, {"id": round_id, "id_or_slug": "openai"}))
+    # {id} is a round's; under /v1/webhooks no endpoint has it, which is refused as
+    # NOT_FOUND naming `id` (or, first, a malformed `delivery_id`).
+    path_values = {"id": round_id, "id_or_slug": "openai", "delivery_id": "msg_" + "0" * 32}
+    corpus = list(cases(key, path_values))
     gate = asyncio.Semaphore(8)
 
     async def run(case: Case) -> str | None:
