@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from api.graphql.endpoint import graphql_endpoint
 from api.guard.auth import AuthMiddleware
@@ -27,6 +27,12 @@ from api.ops.outage import OutageMiddleware
 from api.ops.pool_metrics import sampling_pools
 from api.ops.replica import READ_AFTER, WRITE_POSITION
 from api.push.options import PushOptions
+from api.push.subscriptions import (
+    DEFAULT_SOCKET_LIMITS,
+    SocketLimits,
+    SubscriptionsView,
+    change_hub,
+)
 from api.push.worker import running_webhooks
 from api.rest import changes, docs, organizations, rounds, webhooks, writes
 from api.rest.protocol import dealgraph_error, http_error
@@ -76,6 +82,7 @@ def create_app(
     compiled_queries: bool = True,
     replica_url: str | None = None,
     push: PushOptions | None = None,
+    socket_limits: SocketLimits = DEFAULT_SOCKET_LIMITS,
 ) -> Starlette:
     """The app; `on_connect` runs on each new database connection (tests count queries).
 
@@ -87,6 +94,7 @@ def create_app(
     out API keys and rate limits, for benchmarks that measure what they cost, and nothing
     else. `replica_url`, given, is a read replica's: reads go there (api/ops/replica.py).
     `push`, given, runs webhook workers in the process (api/push/worker.py).
+    `socket_limits` bound GraphQL subscriptions' connections (api/push/subscriptions.py).
     """
 
     @contextlib.asynccontextmanager
@@ -112,6 +120,7 @@ def create_app(
                 else contextlib.nullcontext(pool)
             ) as replica_pool,
             sampling_pools(pool, replica_pool),
+            change_hub(database_url, pool) as hub,
             running_webhooks(database_url, push) if push is not None else contextlib.nullcontext(),
         ):
             # What exists once the app is up (modules, the schema, the pools) lives as long
@@ -126,6 +135,8 @@ def create_app(
                     "key_usage": key_usage,
                     "demo_key": demo_key,
                     "compiled_queries": compiled_queries,
+                    "change_hub": hub,
+                    "default_per_minute": rate_limit_per_minute,
                 }
             finally:
                 gc.unfreeze()
@@ -135,6 +146,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", SubscriptionsView(socket_limits)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint, methods=["GET"]),

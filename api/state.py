@@ -5,6 +5,7 @@ from typing import TypedDict
 from starlette.requests import Request
 
 from api.guard.key_usage import KeyUsage
+from api.push.hub import ChangeHub
 from db.infra.types import Pool
 
 
@@ -18,6 +19,10 @@ class State(TypedDict):
     demo_key: str | None
     # Whether known query shapes are answered by one SQL statement (schema/fastpath.py).
     compiled_queries: bool
+    # The change feed as subscriptions follow it (api/push/hub.py), and the rate limit of
+    # keys without their own, which subscriptions charge outside the HTTP middleware.
+    change_hub: ChangeHub
+    default_per_minute: int
 
 
 def pool_of(request: Request) -> Pool:

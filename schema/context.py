@@ -2,8 +2,11 @@
 
 import datetime
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 from strawberry.dataloader import DataLoader
 
@@ -28,6 +31,7 @@ from db.provenance import (
     list_status_events_by_rounds,
 )
 from db.rounds import count_rounds_of_companies, list_rounds_by_ids, list_rounds_of_companies
+from db.webhooks.feed import FeedEntry
 
 
 async def _participations_as_of(
@@ -95,12 +99,24 @@ class Loaders:
         )
 
 
+class ChangeFeed(Protocol):
+    """The change feed as subscriptions follow it (api/push/hub.py)."""
+
+    def follow(self) -> AbstractAsyncContextManager[AsyncIterator[list[FeedEntry]]]: ...
+
+
 @dataclass
 class Context:
     pool: Pool
     # The key behind the request; writes record it (the api_key_id columns).
     principal: Principal | None = None
+    # For subscriptions only (over WebSocket).
+    changes: ChangeFeed | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
+        self.loaders = Loaders(self.pool)
+
+    def forget(self) -> None:
+        """Drop what the loaders hold: a subscription reads each event afresh."""
         self.loaders = Loaders(self.pool)

@@ -9,10 +9,12 @@ from schema.mutation import Mutation
 from schema.organization import Organization, Person
 from schema.query import Query
 from schema.scalars import SCALARS
+from schema.subscription import Subscription
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Organization, Person],
     # Each distinct document is parsed and validated once, not on every request: the
     # caches live at module level, shared by the per-request extension instances.

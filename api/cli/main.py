@@ -138,6 +138,7 @@ def serve(host: str, port: int, workers: int) -> None:
             demo_key=demo_key,
             replica_url=settings.database_replica_url,
             push=settings.push_options() if settings.webhook_workers_in_serve else None,
+            socket_limits=settings.socket_limits(),
         )
         click.echo(f"GraphQL: http://{host}:{port}/graphql")
         uvicorn.run(

@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
 from api.push.options import PushOptions
+from api.push.subscriptions import SocketLimits
 
 
 class Settings(BaseSettings):
@@ -77,6 +78,23 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks without a notification."
     )
+
+    websocket_init_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a subscription connection may take to send its API key.",
+    )
+    websocket_idle_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a subscription connection may hold no subscription.",
+    )
+
+    def socket_limits(self) -> SocketLimits:
+        return SocketLimits(
+            init_timeout=datetime.timedelta(seconds=self.websocket_init_timeout_seconds),
+            idle_timeout=self.websocket_idle_seconds,
+        )
 
     def push_options(self) -> PushOptions:
         return PushOptions(

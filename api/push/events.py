@@ -27,9 +27,8 @@ from db.participations import list_participations_by_ids
 from db.provenance import list_sources_by_ids
 from db.rounds import list_rounds_by_ids
 from db.webhooks.endpoints import Endpoint
-from db.webhooks.feed import FeedEntry
+from db.webhooks.feed import FeedEntry, status_of
 
-ENTITIES = ("round", "participation", "organization")
 EVENT_TYPES = (
     "round.created",
     "round.updated",
@@ -48,23 +47,6 @@ _KINDS = {
     "participation": Kind.PARTICIPATION,
     "organization": Kind.ORGANIZATION,
 }
-
-
-def event_type(entry: FeedEntry) -> str | None:
-    if entry.entity not in ENTITIES:
-        return None
-    match entry.operation:
-        case "create":
-            return f"{entry.entity}.created"
-        case "delete":
-            return f"{entry.entity}.deleted"
-    if entry.entity != "organization" and _status(entry.previous) != _status(entry.state):
-        return f"{entry.entity}.status_changed"
-    return f"{entry.entity}.updated"
-
-
-def _status(state: dict[str, Any] | None) -> tuple[Any, Any]:
-    return (None, None) if state is None else (state.get("status"), state.get("stage"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +92,7 @@ def _round_id(entry: FeedEntry) -> uuid.UUID:
 async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
     """The events of these entries, in feed order; each entity is rendered as it is now
     (at or after its change), with one batch of queries per kind of entity."""
-    typed = [(e, t) for e in entries if (t := event_type(e)) is not None]
+    typed = [(e, t) for e in entries if (t := e.event) is not None]
     alive = [e for e, _ in typed if e.operation != "delete"]
 
     def ids(entity: str) -> list[uuid.UUID]:
@@ -149,8 +131,8 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
             facts["organization"] = public_id
         else:
             rep = (rounds if entry.entity == "round" else participations).get(entry.entity_id)
-            status, stage = _status(entry.state)
-            previous_status, previous_stage = _status(entry.previous)
+            status, stage = status_of(entry.state)
+            previous_status, previous_stage = status_of(entry.previous)
             data |= {
                 entry.entity: rep,
                 "status": status,

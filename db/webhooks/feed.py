@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from db.changes import FeedPosition
-from db.infra.types import Connection
+from db.changes import START, FeedPosition
+from db.infra.types import Connection, Executor
 
 # What the dispatcher NOTIFYs when it made deliveries, for idle senders.
 DELIVERIES_CHANNEL = "dealgraph_webhook_deliveries"
@@ -55,6 +55,43 @@ class FeedEntry:
     # that did, as the status event written in the same transaction records it.
     claim_id: uuid.UUID | None
     source_id: uuid.UUID | None
+
+    @property
+    def event(self) -> str | None:
+        """The event's name (webhooks and subscriptions share them); None for claims,
+        whose effects on rounds and participations are events of their own."""
+        if self.entity not in ENTITIES:
+            return None
+        match self.operation:
+            case "create":
+                return f"{self.entity}.created"
+            case "delete":
+                return f"{self.entity}.deleted"
+        if self.entity != "organization" and status_of(self.previous) != status_of(self.state):
+            return f"{self.entity}.status_changed"
+        return f"{self.entity}.updated"
+
+
+ENTITIES = ("round", "participation", "organization")
+
+
+def status_of(state: dict[str, Any] | None) -> tuple[Any, Any]:
+    """A round's or participation's status and stage in a feed state."""
+    return (None, None) if state is None else (state.get("status"), state.get("stage"))
+
+
+async def feed_end(db: Executor) -> FeedPosition:
+    """Where a reader that wants only what comes next starts: after the last entry below
+    the feed's horizon (db/changes.py), so that nothing committed later is passed over."""
+    record = await db.fetchrow(
+        """
+        select xid::text::bigint as xid, id from changes
+        where xid < feed_horizon()
+        order by xid desc, id desc
+        limit 1
+        """
+    )
+    return START if record is None else FeedPosition(record["xid"], record["id"])
 
 
 async def read_feed(conn: Connection, *, after: FeedPosition, limit: int) -> list[FeedEntry]:
