@@ -21,6 +21,8 @@ from api.push import sender, signing
 from api.push.events import events_of
 from api.push.listener import Listener, listening, wait
 from api.push.options import PushOptions
+from db.infra.availability import PoolLimits
+from db.infra.pool import open_pool
 from db.infra.types import Pool
 from db.webhooks.endpoints import list_enabled_endpoints
 from db.webhooks.feed import (
@@ -37,6 +39,9 @@ from db.webhooks.queue import claim_due, record_attempt
 
 logger = logging.getLogger("dealgraph.push")
 _DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# A connection may wait 10 s to come free; a statement may run 30 s (a dispatch renders
+# a batch of rounds).
+_LIMITS = PoolLimits(10.0, 30_000)
 
 
 async def dispatch(pool: Pool, options: PushOptions) -> int:
@@ -93,6 +98,9 @@ async def _dispatching(pool: Pool, listener: Listener, options: PushOptions) -> 
                 listener.bell(DELIVERIES_CHANNEL).ring()
         except _DATABASE_ERRORS as e:
             logger.warning("webhook dispatch failed (will retry): %s", e)
+        except Exception:
+            # A loop that dies leaves webhooks silent; one that logs gets looked at.
+            logger.exception("webhook dispatch failed (will retry)")
         await wait(wake, options.poll_interval)
 
 
@@ -106,6 +114,8 @@ async def _sending(
                 pass
         except _DATABASE_ERRORS as e:
             logger.warning("webhook delivery failed (will retry): %s", e)
+        except Exception:
+            logger.exception("webhook delivery failed (will retry)")
         await wait(wake, options.poll_interval)
 
 
@@ -114,7 +124,8 @@ async def running_webhooks(url: str, options: PushOptions) -> AsyncIterator[None
     """Dispatch and send in the background while the block runs, on a pool of their own
     (a delivery holds its connection while it waits for the receiver)."""
     async with (
-        asyncpg.create_pool(url, min_size=1, max_size=options.concurrency + 1) as pool,
+        # Opened even while the database is down, as the app's is: workers wait it out.
+        open_pool(url, limits=_LIMITS, min_size=1, max_size=options.concurrency + 1) as pool,
         listening(url, (CHANGES_CHANNEL, DELIVERIES_CHANNEL)) as listener,
         sender.client(options) as http,
     ):

@@ -106,6 +106,13 @@ async def test_the_story_reaches_a_receiver_signed(
             what="Amazon's confirmation",
         )
 
+        async def recorded() -> bool:
+            log = await _deliveries(client, endpoint)
+            return {d["status"] for d in log} == {"delivered"}
+
+        # Stopped before it records an attempt, a worker leaves it to be sent again.
+        await until(recorded, what="the attempts to be recorded")
+
     events = [r.verify(secret) for r in receiver.received]
     [round_event] = [e for e in events if e["type"] == "round.status_changed"]
     data = round_event["data"]
@@ -218,7 +225,7 @@ async def test_an_endpoint_failing_too_long_is_disabled_and_says_why(
         retry_base=0.05,
         retry_cap=0.1,
         poll_interval=0.1,
-        retry_window=datetime.timedelta(seconds=0.5),
+        retry_window=datetime.timedelta(seconds=30),
         disable_after=datetime.timedelta(seconds=0.3),
     )
     async with running_webhooks(db_url, impatient):
@@ -360,3 +367,29 @@ async def test_a_rotated_secret_overlaps_and_a_delivery_can_be_sent_again(
         f"/v1/webhooks/{endpoint['id']}/deliveries/msg_{'0' * 32}/redeliver"
     )
     assert missing.status_code == 404
+
+
+async def test_a_delivery_retried_past_its_window_fails(
+    client: httpx.AsyncClient, db_url: str, receiver: Receiver
+) -> None:
+    endpoint = await _endpoint(client, receiver.url, events=["round.created"])
+    receiver.status = 503
+    brief = PushOptions(
+        allow_private=True,
+        retry_base=0.05,
+        retry_cap=0.1,
+        poll_interval=0.1,
+        retry_window=datetime.timedelta(seconds=0.5),
+    )
+    async with running_webhooks(db_url, brief):
+        await _report(client, "Brief Co")
+
+        async def failed() -> bool:
+            found = await _deliveries(client, endpoint)
+            return bool(found) and found[0]["status"] == "failed"
+
+        await until(failed, what="the delivery to fail")
+    [delivery] = await _deliveries(client, endpoint)
+    assert len(delivery["attempts"]) >= 2
+    assert delivery["next_attempt_at"] is None
+    assert (await client.get(f"/v1/webhooks/{endpoint['id']}")).json()["enabled"]
