@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from api.push.listener import Listener, listening, wait
+from api.push.listener import Listener, Patience, listening
 from db.changes import FeedPosition
 from db.infra.types import Pool
 from db.webhooks.feed import CHANGES_CHANNEL, FeedEntry, feed_end, read_feed
@@ -67,7 +67,7 @@ class ChangeHub:
             self._queues.discard(queue)
 
     async def _run(self, listener: Listener) -> None:
-        wake = listener.bell(CHANGES_CHANNEL).waiter()
+        patience = Patience(listener.bell(CHANGES_CHANNEL).waiter(), self.poll_interval)
         while True:
             assert self._position is not None
             try:
@@ -83,7 +83,7 @@ class ChangeHub:
                     queue.put_nowait(entries)
                 if len(entries) == _BATCH:
                     continue
-            await wait(wake, self.poll_interval)
+            await patience.wait(found=bool(entries))
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -30,12 +30,43 @@ class Bell:
             event.set()
 
 
-async def wait(event: asyncio.Event, seconds: float) -> None:
-    """Until the event is set or `seconds` pass; the event is cleared for next time."""
+async def wait(event: asyncio.Event, seconds: float) -> bool:
+    """Until the event is set or `seconds` pass; whether it was set. It is cleared for
+    next time."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await event.wait()
+    rang = event.is_set()
     event.clear()
+    return rang
+
+
+# After a notification, how long to wait before looking again when the feed showed
+# nothing new: a reader sees a change only once no transaction that began before it is
+# still running anywhere on the server (feed_horizon(), migration 0004), which on a busy
+# server can take a moment more than the commit. Past these, the poll interval.
+SOON = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+
+
+class Patience:
+    """When to look again: soon after a notification that found nothing yet, else at
+    the next notification or poll."""
+
+    def __init__(self, event: asyncio.Event, poll_interval: float) -> None:
+        self.event = event
+        self.poll_interval = poll_interval
+        self._noticed = False
+        self._tries = 0
+
+    async def wait(self, found: bool) -> None:
+        if found:
+            self._tries = 0
+        elif self._noticed and self._tries < len(SOON):
+            await asyncio.sleep(SOON[self._tries])
+            self._tries += 1
+            return
+        self._noticed = await wait(self.event, self.poll_interval)
+        self._tries = 0
 
 
 class Listener:

@@ -19,7 +19,7 @@ import httpx
 
 from api.push import sender, signing
 from api.push.events import events_of
-from api.push.listener import Listener, listening, wait
+from api.push.listener import Listener, Patience, listening, wait
 from api.push.options import PushOptions
 from db.infra.availability import PoolLimits
 from db.infra.pool import open_pool
@@ -91,17 +91,18 @@ async def send_one(pool: Pool, http: httpx.AsyncClient, options: PushOptions) ->
 
 
 async def _dispatching(pool: Pool, listener: Listener, options: PushOptions) -> None:
-    wake = listener.bell(CHANGES_CHANNEL).waiter()
+    patience = Patience(listener.bell(CHANGES_CHANNEL).waiter(), options.poll_interval)
     while True:
+        consumed = 0
         try:
-            if await dispatch(pool, options):
+            if consumed := await dispatch(pool, options):
                 listener.bell(DELIVERIES_CHANNEL).ring()
         except _DATABASE_ERRORS as e:
             logger.warning("webhook dispatch failed (will retry): %s", e)
         except Exception:
             # A loop that dies leaves webhooks silent; one that logs gets looked at.
             logger.exception("webhook dispatch failed (will retry)")
-        await wait(wake, options.poll_interval)
+        await patience.wait(found=consumed > 0)
 
 
 async def _sending(
