@@ -34,7 +34,16 @@ from api.push.subscriptions import (
     change_hub,
 )
 from api.push.worker import running_webhooks
-from api.rest import acquisitions, changes, docs, organizations, rounds, webhooks, writes
+from api.rest import (
+    acquisitions,
+    changes,
+    docs,
+    organizations,
+    rounds,
+    stats,
+    webhooks,
+    writes,
+)
 from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
 from db.infra.availability import PoolLimits
@@ -159,6 +168,7 @@ def create_app(
                     *writes.routes,
                     *webhooks.routes,
                     *acquisitions.routes,
+                    *stats.routes,
                 ],
             ),
             *docs.routes,
