@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from api.graphql.endpoint import graphql_endpoint
 from api.guard.auth import AuthMiddleware
@@ -29,7 +29,24 @@ from api.ops.observe import ObserveMiddleware
 from api.ops.outage import OutageMiddleware
 from api.ops.pool_metrics import sampling_pools
 from api.ops.replica import READ_AFTER, WRITE_POSITION
-from api.rest import acquisitions, changes, docs, organizations, rounds, stats, writes
+from api.push.options import PushOptions
+from api.push.subscriptions import (
+    DEFAULT_SOCKET_LIMITS,
+    SocketLimits,
+    SubscriptionsView,
+    change_hub,
+)
+from api.push.worker import running_webhooks
+from api.rest import (
+    acquisitions,
+    changes,
+    docs,
+    organizations,
+    rounds,
+    stats,
+    webhooks,
+    writes,
+)
 from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
 from db.infra.availability import PoolLimits
@@ -78,6 +95,8 @@ def create_app(
     replica_url: str | None = None,
     request_timeout: float | None = None,
     metrics_allow: Sequence[str] = DEFAULT_METRICS_NETWORKS,
+    push: PushOptions | None = None,
+    socket_limits: SocketLimits = DEFAULT_SOCKET_LIMITS,
 ) -> Starlette:
     """The app; `on_connect` runs on each new database connection (tests count queries).
 
@@ -91,6 +110,8 @@ def create_app(
     A request to /graphql or /v1 as a whole gets `request_timeout` seconds, by default twice
     the statement timeout (api/guard/deadline.py). /metrics answers clients on the networks
     of `metrics_allow` alone (api/ops/metrics.py).
+    `push`, given, runs webhook workers in the process (api/push/worker.py).
+    `socket_limits` bound GraphQL subscriptions' connections (api/push/subscriptions.py).
     """
     networks = metrics_networks(metrics_allow)
 
@@ -119,6 +140,8 @@ def create_app(
                 else contextlib.nullcontext(pool)
             ) as replica_pool,
             sampling_pools(pool, replica_pool),
+            change_hub(database_url, pool) as hub,
+            running_webhooks(database_url, push) if push is not None else contextlib.nullcontext(),
         ):
             # What exists once the app is up (modules, the schema, the pools) lives as long
             # as the process: frozen, the cyclic collector stops walking it on every full
@@ -134,6 +157,8 @@ def create_app(
                     "demo_key": demo_key,
                     "compiled_queries": compiled_queries,
                     "metrics_networks": networks,
+                    "change_hub": hub,
+                    "default_per_minute": rate_limit_per_minute,
                 }
             finally:
                 gc.unfreeze()
@@ -146,6 +171,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", SubscriptionsView(socket_limits)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -156,6 +182,7 @@ def create_app(
                     *organizations.routes,
                     *changes.routes,
                     *writes.routes,
+                    *webhooks.routes,
                     *acquisitions.routes,
                     *stats.routes,
                 ],

@@ -34,4 +34,6 @@ def from_environment() -> Starlette:
         metrics_allow=settings.metrics_allow,
         demo_key=demo_key_from_environment(),
         replica_url=settings.database_replica_url,
+        push=settings.push_options() if settings.webhook_workers_in_serve else None,
+        socket_limits=settings.socket_limits(),
     )

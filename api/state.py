@@ -7,6 +7,7 @@ from starlette.requests import Request
 
 from api.guard.key_usage import KeyUsage
 from api.guard.table_sizes import KnownSizes
+from api.push.hub import ChangeHub
 from db.infra.types import Pool
 from db.sizes import TableSizes
 
@@ -25,6 +26,10 @@ class State(TypedDict):
     compiled_queries: bool
     # The client networks /metrics answers (api/ops/metrics.py).
     metrics_networks: tuple[IPv4Network | IPv6Network, ...]
+    # The change feed as subscriptions follow it (api/push/hub.py), and the rate limit of
+    # keys without their own, which subscriptions charge outside the HTTP middleware.
+    change_hub: ChangeHub
+    default_per_minute: int
 
 
 def pool_of(request: Request) -> Pool:

@@ -14,6 +14,7 @@ from schema.mutation import Mutation as RoundMutation
 from schema.organization import Organization, Person
 from schema.query import Query
 from schema.scalars import SCALARS
+from schema.subscription import Subscription
 
 logger = logging.getLogger("dealgraph.graphql")
 
@@ -39,6 +40,7 @@ class _Schema(strawberry.Schema):
 schema = _Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Organization, Person],
     # Each distinct document is parsed and validated once, not on every request: the
     # caches live at module level, shared by the per-request extension instances.

@@ -23,6 +23,8 @@ from api.cli.workers import KEEP_ALIVE_SECONDS, serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
+from api.push.options import PushOptions
+from api.push.worker import running_webhooks
 from db.access.keys import ALL_SOURCE_KINDS, DEFAULT_SOURCE_KINDS
 from db.access.principal import Scope
 from db.imports import crunchbase
@@ -138,6 +140,8 @@ def serve(host: str, port: int, workers: int) -> None:
             metrics_allow=settings.metrics_allow,
             demo_key=demo_key,
             replica_url=settings.database_replica_url,
+            push=settings.push_options() if settings.webhook_workers_in_serve else None,
+            socket_limits=settings.socket_limits(),
         )
         click.echo(f"GraphQL: http://{host}:{port}/graphql")
         uvicorn.run(
@@ -151,6 +155,29 @@ def serve(host: str, port: int, workers: int) -> None:
             limit_concurrency=settings.limit_concurrency,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
+
+
+@main.command()
+def worker() -> None:
+    """Send webhooks without serving the API: a tier of its own, any number of processes.
+    `serve` sends them too, unless DEALGRAPH_WEBHOOK_WORKERS_IN_SERVE=false."""
+    logging.config.dictConfig(LOG_CONFIG)
+    settings = _settings()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with _database(settings) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        asyncio.run(_work(url, settings.push_options()))
+
+
+async def _work(url: str, options: PushOptions) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with running_webhooks(url, options):
+        logger.info("webhook worker started")
+        await stop.wait()
+    logger.info("webhook worker stopped")
 
 
 @main.command()

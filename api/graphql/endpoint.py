@@ -211,6 +211,9 @@ async def graphql_endpoint(request: Request) -> Response:
     if request.method == "GET" and operation.operation is not OperationType.QUERY:
         message = "only queries may be sent with GET; use POST"
         return _render(media_type, 405, _errors(message, "METHOD_NOT_ALLOWED"), allow="POST")
+    if operation.operation is OperationType.SUBSCRIPTION:
+        message = "subscriptions are served over WebSocket on /graphql (graphql-transport-ws)"
+        return _request_error(media_type, message, "BAD_REQUEST")
     if (refusal_reason := nul_refusal(document, params.variables)) is not None:
         return _request_error(media_type, refusal_reason, "BAD_USER_INPUT")
     found = measure(

@@ -75,7 +75,12 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["type"] != "http":
-            # No websocket route takes a key yet; refuse rather than let one in unchecked.
+            if scope["type"] == "websocket" and path == GRAPHQL_PATH:
+                # Subscriptions: the key comes in connection_init, after the handshake, and
+                # api/push/subscriptions.py checks and charges it there.
+                await self.app(scope, receive, send)
+                return
+            # No other websocket route takes a key; refuse rather than let one in unchecked.
             await send({"type": "websocket.close", "code": 1008})
             return
         request = Request(scope)
