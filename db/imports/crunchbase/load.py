@@ -386,21 +386,15 @@ order by slug, named.line, side
 _NEW_ACQUISITIONS = """
 create temp table crunchbase_new_acquisition on commit drop as
 select a.acquisition_id as id, gen_random_uuid() as claim_id, a.line,
-    t.id as target_id, q.id as acquirer_id, a.acquired_on,
+    t.organization_id as target_id, q.organization_id as acquirer_id, a.acquired_on,
     case when a.price is not null
         then row('EXACT', a.currency, a.price, a.price, a.usd)::money_estimate
     end as price,
     a.usd_rate, a.usd_rate_date, a.quote
 from crunchbase_acquisition a
 join crunchbase_acquisition_outcome o on o.line = a.line
-left join crunchbase_acquisition_party tp on tp.slug = a.target_slug
-left join crunchbase_acquisition_party qp on qp.slug = a.acquirer_slug
-join organizations t on t.id = coalesce(tp.organization_id,
-                                        (select x.id from organizations x
-                                         where x.slug = a.target_slug))
-join organizations q on q.id = coalesce(qp.organization_id,
-                                        (select x.id from organizations x
-                                         where x.slug = a.acquirer_slug))
+join crunchbase_acquisition_party t on t.slug = a.target_slug
+join crunchbase_acquisition_party q on q.slug = a.acquirer_slug
 where o.outcome = 'imported'
   and not exists (select from acquisitions x where x.id = a.acquisition_id)
 """
@@ -581,6 +575,17 @@ async def load_acquisitions(conn: Connection) -> dict[str, int]:
     await conn.execute(_ACQUISITION_OUTCOME)
     await _resolve_acquisition_parties(conn)
     organizations = _inserted(await conn.execute(_INSERT_ACQUISITION_ORGANIZATIONS))
+    # The others by their slug: one join, not a lookup per acquisition and organization.
+    await conn.execute(
+        """
+        insert into crunchbase_acquisition_party (slug, organization_id)
+        select named.slug, o.id
+        from (select target_slug as slug from crunchbase_acquisition
+              union select acquirer_slug from crunchbase_acquisition) named
+        join organizations o on o.slug = named.slug
+        on conflict (slug) do nothing
+        """
+    )
     await conn.execute(_NEW_ACQUISITIONS)
     return {
         "organizations": organizations,
