@@ -35,7 +35,10 @@ from db.infra.types import Connection
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crunchbase-2013"
 # The domain tables the import writes, parents first.
-DOMAIN_TABLES = ("organizations", "sources", "rounds", "participations", "claims", "status_events")
+DOMAIN_TABLES = (
+    "organizations", "organization_aliases", "sources", "rounds", "acquisitions",
+    "acquirers", "participations", "claims", "status_events",
+)  # fmt: skip
 
 
 def _with_database(url: str, name: str) -> str:
@@ -85,10 +88,12 @@ async def raw_copy(conn: Connection, data: Path) -> float:
     return time.perf_counter() - started
 
 
-async def domain_rows(conn: Connection) -> dict[str, tuple[list[str], bytes]]:
+async def domain_rows(
+    conn: Connection, tables: tuple[str, ...] = DOMAIN_TABLES
+) -> dict[str, tuple[list[str], bytes]]:
     """The domain tables' rows (stored columns only), in COPY's binary format."""
     rows = {}
-    for table in DOMAIN_TABLES:
+    for table in tables:
         columns = [
             r["attname"]
             for r in await conn.fetch(

@@ -9,10 +9,10 @@ write their entries in it too.
 import datetime
 import decimal
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 
+from db import entities
 from db.access.keys import may_record_kind
 from db.currency import UnknownCurrency, usd_rate
 from db.infra.errors import BadInput
@@ -22,6 +22,11 @@ from db.infra.types import Connection
 MATCH_WINDOW_DAYS = 90
 MAX_AMOUNT = decimal.Decimal(10) ** 15
 MAX_QUOTE_LENGTH = 5000
+# One report names at most this many investors, on both faces (REST and GraphQL).
+MAX_PARTICIPATIONS = 100
+# What one write transaction may take, statement by statement; a report runs the same
+# few statements however many investors it names, so this bounds the whole write.
+WRITE_DEADLINE_MS = 5000
 _PARTY_KINDS = frozenset({"COMPANY_STATEMENT", "INVESTOR_STATEMENT", "REGULATORY_FILING"})
 _CATCH_ALL_TYPES = ("SERIES_UNKNOWN", "OTHER")
 # How far ahead of our clock a writer's may be: a publication date past it is refused
@@ -215,73 +220,98 @@ def _check_source(source: SourceInput) -> None:
         raise WriteError("is in the future", ["source", "publishedAt"])
 
 
-def slugify(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:180].strip("-")
-    return slug or "organization"
-
-
 async def _lock(conn: Connection, key: str) -> None:
     """Serialize writers on one key until the transaction ends."""
     await conn.execute("select pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
 
-async def _resolve_entity(
-    conn: Connection, ref: EntityRef, path: list[str], *, create: bool = True
-) -> tuple[str, uuid.UUID]:
-    """("organization" | "person", id): by slug, else by name or alias, else created."""
-    if ref.slug is not None:
-        row = await conn.fetchrow(
-            "select 'organization' as kind, id from organizations where slug = $1"
-            " union all select 'person', id from people where slug = $1 limit 1",
-            ref.slug,
-        )
-        if row is None:
+async def _resolve_entities(
+    conn: Connection, refs: list[tuple[EntityRef, list[str]]], *, create: bool = True
+) -> list[tuple[str, uuid.UUID]]:
+    """("organization" | "person", id) for each reference, by the rule of db/entities.py:
+    a slug names an existing entity; a name is matched (slug, name, alias, fuzzy) or, when
+    nothing matches, created as an organization (nothing in a report tells a person)."""
+    mentions = []
+    for ref, path in refs:
+        if ref.slug is not None:
+            mentions.append(entities.Mention(name=None, slug=ref.slug))
+            continue
+        if ref.name is None:
+            raise WriteError("give a slug or a name", path)
+        _check_text(ref.name, [*path, "name"], max_length=200)
+        mentions.append(entities.Mention(name=" ".join(ref.name.split())))
+    # Two writers naming one new entity at once must make one: they queue on its name
+    # key, in one order, so that two multi-name writes cannot deadlock.
+    await conn.execute(
+        """
+        select pg_advisory_xact_lock(hashtextextended('entity:' || k, 0))
+        from (select distinct entity_name_key(n) as k from unnest($1::text[]) n
+              where n is not null order by 1) keys
+        """,
+        [m.name for m in mentions],
+    )
+    found = await entities.resolve(conn, mentions)
+    new_names: list[str] = []
+    for (ref, path), mention, resolution in zip(refs, mentions, found, strict=True):
+        if resolution.step == "ambiguous":
+            raise WriteError(
+                f"{mention.name or mention.slug!r} could be any of "
+                + ", ".join(resolution.candidates)
+                + ": give the slug",
+                [*path, "name"],
+                code="AMBIGUOUS",
+            )
+        if resolution.step != "new":
+            continue
+        if mention.slug is not None:
             raise WriteError(
                 f"no organization or person has the slug {ref.slug!r}",
                 [*path, "slug"],
                 code="NOT_FOUND",
             )
-        return row["kind"], row["id"]
-    if ref.name is None:
-        raise WriteError("give a slug or a name", path)
-    _check_text(ref.name, [*path, "name"], max_length=200)
-    name = " ".join(ref.name.split())
-    await _lock(conn, f"entity-name:{name.lower()}")
-    row = await conn.fetchrow(
-        """
-        select 'organization' as kind, o.id from organizations o
-        where lower(o.name) = lower($1)
-           or exists (select 1 from organization_aliases a
-                      where a.organization_id = o.id and lower(a.alias) = lower($1))
-        union all
-        select 'person', p.id from people p where lower(p.name) = lower($1)
-        limit 1
-        """,
-        name,
+        if not create:
+            raise WriteError(
+                f"no organization or person is named {mention.name!r}",
+                [*path, "name"],
+                code="NOT_FOUND",
+            )
+        assert mention.name is not None
+        new_names.append(mention.name)
+    # One organization per new name key: "Acme Inc." and "ACME" in one report are one.
+    keys = await conn.fetch(
+        "select n, entity_name_key(n) as k from unnest($1::text[]) n", new_names
     )
-    if row is not None:
-        return row["kind"], row["id"]
-    if not create:
-        raise WriteError(
-            f"no organization or person is named {name!r}", [*path, "name"], code="NOT_FOUND"
+    first_by_key = {r["k"]: r["n"] for r in reversed(keys)}
+    created = dict(
+        zip(
+            first_by_key.values(),
+            await entities.create(conn, list(first_by_key.values())),
+            strict=True,
         )
-    # A new name becomes an organization: nothing in a report tells a person apart.
-    base = slugify(name)
-    org_id: uuid.UUID = await conn.fetchval(
-        """
-        insert into organizations (slug, name)
-        select candidate, $2
-        from (select $1 as candidate union all
-              select $1 || '-' || n from generate_series(2, 1000) as n) c
-        where not exists (select 1 from organizations where slug = c.candidate)
-        limit 1
-        returning id
-        """,
-        base,
-        name,
     )
-    return "organization", org_id
+    by_name = {r["n"]: created[first_by_key[r["k"]]] for r in keys}
+    result: list[tuple[str, uuid.UUID]] = []
+    spellings: list[tuple[uuid.UUID, str]] = []
+    for mention, resolution in zip(mentions, found, strict=True):
+        if resolution.step == "new":
+            assert mention.name is not None
+            result.append((entities.ORGANIZATION, by_name[mention.name]))
+            continue
+        assert resolution.kind is not None
+        assert resolution.entity_id is not None
+        result.append((resolution.kind, resolution.entity_id))
+        if mention.name is not None and resolution.kind == entities.ORGANIZATION:
+            spellings.append((resolution.entity_id, mention.name))
+    # A new spelling of a known organization becomes one of its aliases.
+    await entities.add_aliases(conn, spellings)
+    return result
+
+
+async def _resolve_entity(
+    conn: Connection, ref: EntityRef, path: list[str], *, create: bool = True
+) -> tuple[str, uuid.UUID]:
+    [found] = await _resolve_entities(conn, [(ref, path)], create=create)
+    return found
 
 
 async def _source(conn: Connection, source: SourceInput, api_key_id: uuid.UUID | None) -> uuid.UUID:
@@ -409,18 +439,112 @@ async def _participation(
     return participation_id
 
 
+async def _deadline(conn: Connection) -> None:
+    """No statement of this write transaction runs longer than the write deadline (or
+    the connection's own limit, when that is shorter)."""
+    await conn.execute(
+        """
+        select set_config('statement_timeout', least(
+            nullif(extract(epoch from current_setting('statement_timeout')::interval) * 1000, 0),
+            $1)::bigint::text, true)
+        """,
+        WRITE_DEADLINE_MS,
+    )
+
+
+async def _add_participations(
+    conn: Connection,
+    *,
+    round_id: uuid.UUID,
+    investors: list[tuple[str, uuid.UUID]],
+    shares: list[tuple[object, ...] | None],
+    leads: list[bool | None],
+    source_id: uuid.UUID,
+    quote: str | None,
+    status: str,
+    stage: str,
+    rates: _Rates,
+    api_key_id: uuid.UUID | None,
+) -> None:
+    """The investors' participations (added, or found), each with this source's claim;
+    two statements however many investors."""
+    if not investors:
+        return
+    organizations = [i if k == entities.ORGANIZATION else None for k, i in investors]
+    people = [i if k == entities.PERSON else None for k, i in investors]
+    await conn.execute(
+        """
+        insert into participations (round_id, investor_organization_id, investor_person_id,
+                                    status, stage)
+        select distinct $1::uuid, o, p, $4::deal_status, $5::deal_stage
+        from unnest($2::uuid[], $3::uuid[]) as i(o, p)
+        on conflict do nothing
+        """,
+        round_id,
+        organizations,
+        people,
+        status,
+        stage,
+    )
+    await conn.execute(
+        """
+        insert into claims (source_id, round_id, participation_id, quote, status, stage,
+                            amount, is_lead, usd_rate, usd_rate_date, api_key_id)
+        -- A composite array is indexed, not unnested: unnest would spread its fields.
+        select $1, $2, p.id, $3, $4, $5, ($8::money_estimate_fields[])[i.ord]::money_estimate,
+            i.lead, $9, $10, $11
+        from unnest($6::uuid[], $7::uuid[], $12::boolean[]) with ordinality as i(o, pe, lead, ord)
+        join participations p on p.round_id = $2
+            and (p.investor_organization_id = i.o or p.investor_person_id = i.pe)
+        order by i.ord
+        """,
+        source_id,
+        round_id,
+        quote,
+        status,
+        stage,
+        organizations,
+        people,
+        shares,
+        rates.rate,
+        rates.rate_date,
+        api_key_id,
+        leads,
+    )
+
+
 async def report_round(
     conn: Connection, report: RoundReport, *, api_key_id: uuid.UUID | None
 ) -> WriteResult:
     """Add a report to the round it describes, or create that round."""
     _check_text(report.quote, ["quote"], max_length=MAX_QUOTE_LENGTH)
     _check_text(report.reported_label, ["reportedLabel"], max_length=200)
-    kind, company_id = await _resolve_entity(conn, report.company, ["company"])
+    if len(report.participations) > MAX_PARTICIPATIONS:
+        raise WriteError(
+            f"a report names at most {MAX_PARTICIPATIONS} participations",
+            ["participations"],
+        )
+    await _deadline(conn)
+    resolved = await _resolve_entities(
+        conn,
+        [
+            (report.company, ["company"]),
+            *(
+                (given.investor, ["participations", str(i), "investor"])
+                for i, given in enumerate(report.participations)
+            ),
+        ],
+    )
+    (kind, company_id), investors = resolved[0], resolved[1:]
     if kind != "organization":
         raise WriteError("a company is an organization, not a person", ["company"])
     rates = _Rates(report.announced_on or report.source.published_at.date())
     amount = _money_row(report.amount, ["amount"], rates)
     post_money = _money_row(report.post_money_valuation, ["postMoneyValuation"], rates)
+    shares = [
+        _money_row(given.amount, ["participations", str(i), "amount"], rates)
+        for i, given in enumerate(report.participations)
+    ]
     source_id = await _source(conn, report.source, api_key_id)
     status = _status_of(report.source.kind)
 
@@ -473,24 +597,19 @@ async def report_round(
         rates=rates,
         api_key_id=api_key_id,
     )
-    for index, given in enumerate(report.participations):
-        path = ["participations", str(index)]
-        investor = await _resolve_entity(conn, given.investor, [*path, "investor"])
-        share = _money_row(given.amount, [*path, "amount"], rates)
-        participation_id = await _participation(conn, round_id, investor, status, report.stage)
-        await _insert_claim(
-            conn,
-            source_id=source_id,
-            round_id=round_id,
-            participation_id=participation_id,
-            quote=report.quote,
-            status=status,
-            stage=report.stage,
-            amount=share,
-            is_lead=given.is_lead,
-            rates=rates,
-            api_key_id=api_key_id,
-        )
+    await _add_participations(
+        conn,
+        round_id=round_id,
+        investors=investors,
+        shares=shares,
+        leads=[given.is_lead for given in report.participations],
+        source_id=source_id,
+        quote=report.quote,
+        status=status,
+        stage=report.stage,
+        rates=rates,
+        api_key_id=api_key_id,
+    )
     await conn.execute("select refresh_round($1, $2)", round_id, api_key_id)
     return WriteResult(round_id=round_id, created=created)
 

@@ -27,7 +27,8 @@ from api.push.options import PushOptions
 from api.push.worker import running_webhooks
 from db.access.keys import ALL_SOURCE_KINDS, DEFAULT_SOURCE_KINDS
 from db.access.principal import Scope
-from db.imports import crunchbase
+from db.imports import crunchbase, engine
+from db.imports.mapping import ImportMapping, MappingError, load_mapping
 from db.infra.migrate import migrate as apply_migrations
 from db.seed import seed as load_demo
 
@@ -270,9 +271,66 @@ def keys_revoke(key_id: uuid.UUID) -> None:
         asyncio.run(key_commands.revoke(url, key_id=key_id))
 
 
-@main.group(name="import")
+class _ImportGroup(click.Group):
+    """`import FILE --mapping M` and `import crunchbase DIR`: a first argument that is no
+    subcommand is the file of the first form."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["file", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(name="import", cls=_ImportGroup)
 def import_() -> None:
-    """Bulk imports of third-party data sets."""
+    """Bulk imports: any delimited file with a mapping (dealgraph import FILE --mapping
+    MAPPING.toml), or the CrunchBase 2013 set (dealgraph import crunchbase DIR)."""
+
+
+@import_.command(name="file", hidden=True)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The TOML file that says what the columns mean (README: Importing any file).",
+)
+@click.option("--dry-run", is_flag=True, help="Do everything, print the summary, write nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the reject report (CSV: file, line, column, reason, raw); "
+    "default reports/<FILE>-rejects.csv.",
+)
+def import_file(file: Path, mapping: Path, dry_run: bool, rejects: Path | None) -> None:
+    """Import FILE (CSV or any delimited text, gzipped or not) as MAPPING says."""
+    try:
+        parsed = load_mapping(mapping)
+    except MappingError as error:
+        raise click.ClickException(f"{mapping}: {error}") from None
+    with _database(_settings()) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        with _progress(engine.STEPS) as step:
+            try:
+                result = asyncio.run(_import_file(url, file, parsed, dry_run, step))
+            except engine.ImportFailed as error:
+                raise click.ClickException(str(error)) from None
+    report = rejects or Path("reports") / f"{file.name}-rejects.csv"
+    engine.write_rejects(report, result.rejects)
+    for line in result.summary():
+        click.echo(line)
+    click.echo(f"reject report: {report}")
+
+
+async def _import_file(
+    url: str, file: Path, mapping: ImportMapping, dry_run: bool, step: Callable[[str], None]
+) -> engine.ImportResult:
+    conn = await asyncpg.connect(url)
+    try:
+        return await engine.import_file(conn, file, mapping, dry_run=dry_run, progress=step)
+    finally:
+        await conn.close()
 
 
 @import_.command(name="crunchbase")

@@ -99,6 +99,7 @@ async def test_every_record_is_imported_merged_or_rejected(imported: ImportResul
         "rounds": 27,
         "claims": 27 + 3,
         "status_events": 27 + 3,
+        "organization_aliases": 0,
         "participations": 22,
         "acquisitions": 3,
         "acquirers": 3,
@@ -544,3 +545,55 @@ def test_the_command_prints_the_summary_and_writes_the_report(
     assert "import: investments" in result.stderr
     with report.open(newline="", encoding="utf-8") as rows:
         assert len(list(csv.reader(rows))) == 1 + 12
+
+
+async def test_investors_are_resolved_and_safe_matches_salvaged(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    directory = tmp_path / "crunchbase"
+    shutil.copytree(FIXTURES, directory)
+    _append(
+        directory / INVESTMENTS_CSV,
+        [
+            # A company of the file as investor, spelled otherwise: that organization.
+            b"Amazon,Arena Solutions Inc.,1995-07-01,8000000",
+            # The company's name differs by punctuation and a suffix: its round that day.
+            b'"Arena Solutions, Inc.",BB&T Fund,2005-04-05,15000000',
+            # Another spelling of an investor seen before: that organization.
+            b"Amazon,BBT Fund,1995-07-01,8000000",
+            # No round that day, but the very amount within a month: that round.
+            b"Arena Solutions,Salvage Fund,2005-04-20,15000000",
+            # Another amount, or more than a month away: no round.
+            b"Arena Solutions,Late Fund,2005-04-20,16000000",
+            b"Arena Solutions,Later Fund,2005-06-20,15000000",
+        ],
+        line_end=b"\n",
+    )
+    conn = await asyncpg.connect(fresh_db_url)
+    try:
+        result = await import_crunchbase(conn, directory)
+        investors = await conn.fetch(
+            """
+            select c.slug as company, o.slug as investor, o.name
+            from participations p join rounds r on r.id = p.round_id
+            join organizations c on c.id = r.company_id
+            join organizations o on o.id = p.investor_organization_id
+            where o.name_key in ('arena solutions', 'bbt fund', 'salvage fund')
+            order by 1, 2
+            """
+        )
+        aliases = await conn.fetch("select alias from organization_aliases order by alias")
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in investors] == [
+        ("amazon", "arena-solutions", "Arena Solutions"),
+        ("amazon", "bb-t-fund", "BB&T Fund"),
+        ("arena-solutions", "bb-t-fund", "BB&T Fund"),
+        ("arena-solutions", "salvage-fund", "Salvage Fund"),
+    ]
+    assert [a["alias"] for a in aliases] == ["Arena Solutions Inc.", "BBT Fund"]
+    assert _rejects(result, "investments.csv")[-2:] == [
+        (37, "no matching round"),
+        (38, "no matching round"),
+    ]
+    assert result.investor_steps["name"] == 1

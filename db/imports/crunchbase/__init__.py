@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from db import entities
 from db.imports.crunchbase import load, parse
 from db.imports.crunchbase.read import (
     ACQUISITIONS,
@@ -79,6 +80,9 @@ class ImportResult:
     # New rows per table: all zero when the set was imported before.
     written: dict[str, int]
     seconds: float
+    # How many distinct investor names each step of the entity-resolution rule
+    # (db/entities.py) settled: slug, name, alias, fuzzy, new, ambiguous.
+    investor_steps: dict[str, int]
 
     def summary(self) -> list[str]:
         lines = [f"{'file':<28} {'read':>8} {'imported':>9} {'merged':>7} {'rejected':>9}"]
@@ -97,6 +101,11 @@ class ImportResult:
         if notes:
             lines.append("values repaired or left out while reading:")
             lines.extend(f"  {n:>7,}  {file}: {note}" for file, note, n in notes)
+        steps = self.investor_steps
+        lines.append(
+            "investor names resolved by step: "
+            + ", ".join(f"{s} {steps[s]:,}" for s in entities.STEPS if steps.get(s))
+        )
         written = ", ".join(f"{table} {n:,}" for table, n in self.written.items())
         lines.append(f"new rows: {written}")
         lines.append(f"in {self.seconds:.2f} s")
@@ -170,7 +179,8 @@ async def _import(
         written.update(await load.load_rounds(conn))
         settled(ROUNDS)
         step("investments")
-        written.update(await load.load_investments(conn))
+        added, investor_steps = await load.load_investments(conn)
+        written.update(added)
         settled(INVESTMENTS)
         step("acquisitions")
         written.update(await load.load_acquisitions(conn))
@@ -179,7 +189,12 @@ async def _import(
         outcomes = await load.fetch_outcomes(conn)
         files, rejects = _account(raw, staged, outcomes)
     return ImportResult(
-        files, outcomes.merged, rejects, dict(written), time.perf_counter() - started
+        files,
+        outcomes.merged,
+        rejects,
+        dict(written),
+        time.perf_counter() - started,
+        dict(investor_steps),
     )
 
 

@@ -10,13 +10,18 @@ transaction; the staging tables go with it.
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from db import entities
 from db.imports.crunchbase.parse import AcquisitionRow, CompanyRow, InvestmentRow, RoundRow
 from db.infra.types import Connection
 
+# An investment with no round on its date goes to the round of its company with its very
+# amount this many days from it, if there is one only.
+SALVAGE_WINDOW_DAYS = 31
 # Fixed, so that every import of the set cites the same source.
 SOURCE_ID = uuid.UUID("0c7a1f3e-2013-4c0b-9b1e-c2b5e7a0d001")
 SOURCE_TITLE = (
@@ -220,26 +225,55 @@ select id, coalesce(announced_on::timestamp at time zone 'UTC', now()), 'REPORTE
 from crunchbase_new_round
 """
 
-# The rounds an investment can be matched to: imported ones, by case-folded company
-# name and the date as given.
+# The rounds an investment can be matched to: imported ones, by the company's name key
+# (`entity_name_key`: "MongoDB, Inc." and "MongoDB Inc." are one name) and the date as
+# given.
 _ROUND_MATCH = """
 create temp table crunchbase_round_match on commit drop as
-select r.company_key, r.funded_on, r.amount, r.round_id
+select entity_name_key(r.company_key) as company_key, r.funded_on, r.amount, r.round_id
 from crunchbase_round r
 join crunchbase_round_outcome o on o.line = r.line
 where o.outcome = 'imported' and r.company_key is not null and r.funded_on is not null
 """
 
+# Who each investor is, by the rule of db/entities.py; filled by `_resolve_investors`.
+_INVESTOR_IDENTITY = """
+create temp table crunchbase_investor_identity (
+    name text primary key,
+    name_key text,
+    step text not null,
+    kind text,
+    entity_id uuid,
+    candidates text
+) on commit drop
+"""
+
 # An investment goes to the one round of its company on its date; when the company
-# raised more than once that day, to the one with its amount. The first row per
-# round and investor is imported, later ones merged into it.
+# raised more than once that day, to the one with its amount. With no round on its date,
+# to the one round of its company with its very amount within a month (names and dates
+# were edited between the two exports). An investor that could be two organizations is
+# rejected, naming them. The first row per round and investor is imported, later ones
+# merged into it.
 _INVESTMENT_OUTCOME = """
 create temp table crunchbase_investment_outcome on commit drop as
-with candidate as (
-    select i.line, m.round_id, m.amount = i.amount as same_amount
+with investment as (
+    select i.line, i.problem, i.investor_name, i.funded_on, i.amount,
+        entity_name_key(i.company_key) as company_key
     from crunchbase_investment i
+), same_day as (
+    select i.line, m.round_id, m.amount = i.amount as same_amount
+    from investment i
     join crunchbase_round_match m on m.company_key = i.company_key and m.funded_on = i.funded_on
     where i.problem is null
+), within_a_month as (
+    select i.line, m.round_id, true as same_amount
+    from investment i
+    join crunchbase_round_match m on m.company_key = i.company_key and m.amount = i.amount
+        and abs(m.funded_on - i.funded_on) <= $1
+    where i.problem is null and i.amount is not null
+      and not exists (select from same_day d where d.line = i.line)
+), candidate as (
+    select * from same_day union all select * from within_a_month
 ), pick as (
     select line, count(*) as candidates,
         case
@@ -250,14 +284,17 @@ with candidate as (
     from candidate
     group by line
 ), matched as (
-    select i.line, i.problem, i.investor_slug, p.candidates, p.round_id,
-        min(i.line) over (partition by p.round_id, i.investor_slug) as first_line
-    from crunchbase_investment i
+    select i.line, i.problem, i.investor_name, p.candidates, p.round_id, who.step,
+        who.candidates as investor_candidates,
+        min(i.line) over (partition by p.round_id,
+                          coalesce(who.entity_id::text, 'new:' || who.name_key)) as first_line
+    from investment i
     left join pick p on p.line = i.line
+    left join crunchbase_investor_identity who on who.name = i.investor_name
 )
-select line, investor_slug, round_id,
+select line, investor_name, round_id,
     case
-        when problem is not null or round_id is null then 'rejected'
+        when problem is not null or round_id is null or step = 'ambiguous' then 'rejected'
         when line > first_line then 'merged'
         else 'imported'
     end as outcome,
@@ -266,24 +303,11 @@ select line, investor_slug, round_id,
         when candidates is null then 'no matching round'
         when round_id is null then
             'ambiguous: the company has several rounds on that date, the amount does not tell'
+        when step = 'ambiguous' then
+            'ambiguous investor: could be any of ' || investor_candidates
         when line > first_line then 'duplicate: same investor in the same round'
     end as reason
 from matched
-"""
-
-# An investor is whoever already has its slug: an organization (a company of the
-# file, the demo set's "microsoft"), else a person (the demo set's "sam-altman").
-# Otherwise it becomes an organization: the file cannot tell people from firms. Its
-# name is that of the first row naming it ("Sequoia Capital" before "sequoia capital").
-_INSERT_INVESTORS = """
-insert into organizations (slug, name)
-select distinct on (i.investor_slug) i.investor_slug, i.investor_name
-from crunchbase_investment i
-join crunchbase_investment_outcome o on o.line = i.line
-where o.outcome = 'imported'
-  and not exists (select from people p where p.slug = i.investor_slug)
-order by i.investor_slug, i.line
-on conflict (slug) do nothing
 """
 
 # The file's amount_usd is the round's total (every investor of a round carries the
@@ -291,10 +315,12 @@ on conflict (slug) do nothing
 _INSERT_PARTICIPATIONS = """
 insert into participations (round_id, investor_organization_id, investor_person_id, status,
                             stage)
-select o.round_id, org.id, case when org.id is null then person.id end, 'REPORTED', 'CLOSED'
+select o.round_id,
+    case when who.kind = 'organization' then who.entity_id end,
+    case when who.kind = 'person' then who.entity_id end,
+    'REPORTED', 'CLOSED'
 from crunchbase_investment_outcome o
-left join organizations org on org.slug = o.investor_slug
-left join people person on person.slug = o.investor_slug
+join crunchbase_investor_identity who on who.name = o.investor_name
 where o.outcome = 'imported'
 on conflict do nothing
 """
@@ -337,23 +363,38 @@ from (
 ) named
 join crunchbase_acquisition_outcome o on o.line = named.line
 where o.outcome = 'imported'
+  and not exists (select from crunchbase_acquisition_party p where p.slug = named.slug)
 order by slug, named.line, side
 on conflict (slug) do nothing
+"""
+
+# The parties of imported acquisitions, each (slug, name) as the first row gives it.
+_ACQUISITION_PARTIES = """
+select distinct on (slug) slug, name
+from (
+    select a.line, 0 as side, a.target_slug as slug, a.target_name as name
+    from crunchbase_acquisition a
+    union all
+    select a.line, 1, a.acquirer_slug, a.acquirer_name from crunchbase_acquisition a
+) named
+join crunchbase_acquisition_outcome o on o.line = named.line
+where o.outcome = 'imported' and named.slug is not null and named.name is not null
+order by slug, named.line, side
 """
 
 # Imported acquisitions not in the database yet, with their claims' ids drawn up front.
 _NEW_ACQUISITIONS = """
 create temp table crunchbase_new_acquisition on commit drop as
 select a.acquisition_id as id, gen_random_uuid() as claim_id, a.line,
-    t.id as target_id, q.id as acquirer_id, a.acquired_on,
+    t.organization_id as target_id, q.organization_id as acquirer_id, a.acquired_on,
     case when a.price is not null
         then row('EXACT', a.currency, a.price, a.price, a.usd)::money_estimate
     end as price,
     a.usd_rate, a.usd_rate_date, a.quote
 from crunchbase_acquisition a
 join crunchbase_acquisition_outcome o on o.line = a.line
-join organizations t on t.slug = a.target_slug
-join organizations q on q.slug = a.acquirer_slug
+join crunchbase_acquisition_party t on t.slug = a.target_slug
+join crunchbase_acquisition_party q on q.slug = a.acquirer_slug
 where o.outcome = 'imported'
   and not exists (select from acquisitions x where x.id = a.acquisition_id)
 """
@@ -433,17 +474,118 @@ async def load_rounds(conn: Connection) -> dict[str, int]:
     }
 
 
-async def load_investments(conn: Connection) -> dict[str, int]:
-    await conn.execute(_INVESTMENT_OUTCOME)
+async def load_investments(conn: Connection) -> tuple[dict[str, int], Counter[str]]:
+    """Participations, with new rows per table and how many investor names each step of
+    the entity-resolution rule settled."""
+    steps = await _resolve_investors(conn)
+    await conn.execute(_INVESTMENT_OUTCOME, SALVAGE_WINDOW_DAYS)
+    organizations, aliases = await _create_investors(conn)
     return {
-        "organizations": _inserted(await conn.execute(_INSERT_INVESTORS)),
+        "organizations": organizations,
+        "organization_aliases": aliases,
         "participations": _inserted(await conn.execute(_INSERT_PARTICIPATIONS)),
-    }
+    }, steps
+
+
+async def _resolve_acquisition_parties(conn: Connection) -> None:
+    """The organizations an acquisition names, found by the entity-resolution rule (its
+    slug with an agreeing name, its name, an alias, a fuzzy match): "American Express"
+    bought by permalink `americanexpress` is the investor `american-express` made from
+    investments.csv, not a second one. A name the rule cannot settle (new, or ambiguous)
+    goes by its permalink's slug, as for companies."""
+    await conn.execute(
+        "create temp table crunchbase_acquisition_party"
+        " (slug text primary key, organization_id uuid not null) on commit drop"
+    )
+    parties = await conn.fetch(_ACQUISITION_PARTIES)
+    found = await entities.resolve(
+        conn,
+        [entities.Mention(r["name"], slug=r["slug"], kind=entities.ORGANIZATION) for r in parties],
+    )
+    await conn.copy_records_to_table(
+        "crunchbase_acquisition_party",
+        records=[
+            (r["slug"], f.entity_id)
+            for r, f in zip(parties, found, strict=True)
+            if f.entity_id is not None
+        ],
+        columns=["slug", "organization_id"],
+    )
+
+
+async def _resolve_investors(conn: Connection) -> Counter[str]:
+    """Every investor name of a usable row, resolved (nothing created yet)."""
+    await conn.execute(_INVESTOR_IDENTITY)
+    names = [
+        r["investor_name"]
+        for r in await conn.fetch(
+            "select investor_name from crunchbase_investment where problem is null"
+            " group by investor_name order by min(line)"
+        )
+    ]
+    found = await entities.resolve(conn, [entities.Mention(n) for n in names])
+    await conn.copy_records_to_table(
+        "crunchbase_investor_identity",
+        records=[
+            (n, r.step, r.kind, r.entity_id, ", ".join(r.candidates) or None)
+            for n, r in zip(names, found, strict=True)
+        ],
+        columns=["name", "step", "kind", "entity_id", "candidates"],
+    )
+    await conn.execute("update crunchbase_investor_identity set name_key = entity_name_key(name)")
+    return Counter(r.step for r in found)
+
+
+async def _create_investors(conn: Connection) -> tuple[int, int]:
+    """Organizations for the new investors of imported rows, one per name key, named by
+    the first row naming it ("Sequoia Capital" before "sequoia capital"); the other
+    spellings of a known investor become its aliases."""
+    new = await conn.fetch(
+        """
+        select distinct on (who.name_key) who.name_key, who.name
+        from crunchbase_investor_identity who
+        join crunchbase_investment_outcome o on o.investor_name = who.name
+        where o.outcome = 'imported' and who.step = 'new'
+        order by who.name_key, o.line
+        """
+    )
+    made = await entities.create(conn, [r["name"] for r in new])
+    await conn.execute(
+        """
+        update crunchbase_investor_identity who set kind = 'organization', entity_id = x.id
+        from unnest($1::text[], $2::uuid[]) as x(name_key, id)
+        where who.step = 'new' and who.name_key = x.name_key
+        """,
+        [r["name_key"] for r in new],
+        made,
+    )
+    spellings = await conn.fetch(
+        """
+        select distinct who.entity_id, who.name
+        from crunchbase_investor_identity who
+        join crunchbase_investment_outcome o on o.investor_name = who.name
+        where o.outcome = 'imported' and who.kind = 'organization'
+        """
+    )
+    aliases = await entities.add_aliases(conn, [(r["entity_id"], r["name"]) for r in spellings])
+    return len(made), aliases
 
 
 async def load_acquisitions(conn: Connection) -> dict[str, int]:
     await conn.execute(_ACQUISITION_OUTCOME)
+    await _resolve_acquisition_parties(conn)
     organizations = _inserted(await conn.execute(_INSERT_ACQUISITION_ORGANIZATIONS))
+    # The others by their slug: one join, not a lookup per acquisition and organization.
+    await conn.execute(
+        """
+        insert into crunchbase_acquisition_party (slug, organization_id)
+        select named.slug, o.id
+        from (select target_slug as slug from crunchbase_acquisition
+              union select acquirer_slug from crunchbase_acquisition) named
+        join organizations o on o.slug = named.slug
+        on conflict (slug) do nothing
+        """
+    )
     await conn.execute(_NEW_ACQUISITIONS)
     return {
         "organizations": organizations,
