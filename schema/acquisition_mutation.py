@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from db import rows
 from db.acquisition_reports import (
     AcquisitionReport,
     AcquisitionStatement,
@@ -17,6 +18,7 @@ from db.acquisition_reports import (
 from db.acquisitions import list_acquisitions_by_ids
 from db.infra.errors import BadInput
 from db.infra.ids import Kind
+from db.infra.retry import retrying_deadlocks
 from db.infra.types import Connection
 from schema.acquisition import Acquisition
 from schema.context import Context
@@ -109,9 +111,14 @@ async def _run(
     key_id = check_may_write(info)
     try:
         operation = prepare()
-        async with info.context.pool.acquire() as conn, conn.transaction():
-            result = await operation(conn, key_id)
-            [found] = await list_acquisitions_by_ids(conn, [result.acquisition_id])
+
+        async def write() -> rows.Acquisition | None:
+            async with info.context.pool.acquire() as conn, conn.transaction():
+                result = await operation(conn, key_id)
+                [found] = await list_acquisitions_by_ids(conn, [result.acquisition_id])
+                return found
+
+        found = await retrying_deadlocks(write)
     except BadInput as e:
         return AcquisitionPayload(acquisition=None, user_errors=user_errors(e))
     assert found is not None  # written in this very transaction

@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from db import rows
 from db.access.principal import Scope
 from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
+from db.infra.retry import retrying_deadlocks
 from db.infra.types import Connection
 from db.reports import (
     EntityRef,
@@ -188,9 +190,14 @@ async def _run(
     key_id = check_may_write(info)
     try:
         operation = prepare()
-        async with info.context.pool.acquire() as conn, conn.transaction():
-            result = await operation(conn, key_id)
-            [found] = await list_rounds_by_ids(conn, [result.round_id])
+
+        async def write() -> rows.Round | None:
+            async with info.context.pool.acquire() as conn, conn.transaction():
+                result = await operation(conn, key_id)
+                [found] = await list_rounds_by_ids(conn, [result.round_id])
+                return found
+
+        found = await retrying_deadlocks(write)
     except BadInput as e:
         return RoundPayload(round=None, user_errors=user_errors(e))
     assert found is not None  # written in this very transaction

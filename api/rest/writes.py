@@ -34,6 +34,7 @@ from api.rest.representations import round_detail_json
 from api.state import pool_of
 from db.access.idempotency import claim_key, store_answer
 from db.infra.ids import InvalidId, Kind, decode_id
+from db.infra.retry import retrying_deadlocks
 from db.infra.storable import NUL, check_moment
 from db.infra.types import Connection
 from db.reports import (
@@ -232,7 +233,7 @@ async def round_written(conn: Connection, result: WriteResult) -> Written:
 
 async def _run(request: Request, raw: bytes, write: Write) -> Response:
     """Run a write; its answer says where it is in the WAL, for the client's Read-After."""
-    response = await _write_once(request, raw, write)
+    response = await retrying_deadlocks(lambda: _write_once(request, raw, write))
     if response.status_code < 300:
         response.headers.update(await position_headers(request))
     return response

@@ -170,7 +170,11 @@ async def test_a_receiver_down_for_a_while_gets_every_event_in_order(
                 confirmed = await client.post(
                     f"/v1/rounds/{round_['id']}/confirmations",
                     json={
-                        "source": {**OPENAI, "publisher": company},
+                        "source": {
+                            **OPENAI,
+                            "publisher": company,
+                            "url": f"https://{company.lower()}.example/statement",
+                        },
                         **({"investor": {"slug": investor}} if investor else {}),
                     },
                 )
