@@ -57,7 +57,7 @@ class Values:
     decimals: list[str] = field(default_factory=lambda: ["0", "1000000", "50000000.5", "1e3"])
 
 
-def query_strategy(schema: GraphQLSchema, values: Values) -> st.SearchStrategy[str]:
+def query_strategy(schema: GraphQLSchema, values: Values) -> st.SearchStrategy[DocumentNode]:
     scalars = {
         "ID": st.sampled_from(values.ids).map(nodes.String),
         "String": st.sampled_from(values.strings).map(nodes.String),
@@ -66,7 +66,13 @@ def query_strategy(schema: GraphQLSchema, values: Values) -> st.SearchStrategy[s
         "Date": st.sampled_from(values.dates).map(nodes.String),
         "Decimal": st.sampled_from(values.decimals).map(nodes.String),
     }
-    return queries(schema, custom_scalars=scalars, print_ast=lambda d: d)
+    # Documents, not their text: they are rewritten before they are printed.
+    documents: st.SearchStrategy[DocumentNode] = queries(
+        schema,
+        custom_scalars=scalars,
+        print_ast=lambda d: d,
+    )
+    return documents
 
 
 @dataclass
@@ -157,7 +163,7 @@ class Rewriter:
         rng = self.rng
         kept = [
             a
-            for a in node.arguments
+            for a in node.arguments or ()
             if is_non_null_type(definitions[a.name.value].type)
             or rng.random() < (0.15 if a.name.value in ("after", "before") else 0.6)
         ]
@@ -242,7 +248,9 @@ class Rewriter:
         if rng.random() < 0.3 and not type_text.endswith("!"):
             # Left to the variable's default.
             definition = VariableDefinitionNode(
-                variable=definition.variable, type=definition.type, default_value=node.value
+                variable=definition.variable,
+                type=definition.type,
+                default_value=node.value,  # type: ignore[arg-type]  # a literal: constant
             )
         else:
             self.variables[name] = value_from_ast_untyped(node.value)
