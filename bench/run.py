@@ -29,6 +29,7 @@ import asyncpg
 import orjson
 import psutil
 
+from bench import screens
 from bench.harness import ROOT, Load, free_port, server, wrk
 from db.infra.pagination import Keyset, encode_cursor
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
@@ -236,6 +237,7 @@ def main() -> None:
         bench = Bench(auth, busiest, seconds=args.seconds, rounds=args.rounds)
         small = Targets(ours, auth, busiest)
         bench.against_postgraphile(small, f"http://127.0.0.1:{theirs}/graphql")
+        screens.measure(bench, small.graphql, auth, _url(DATABASE), logs)
         bench.against_floor(small, f"http://127.0.0.1:{bare}/v1/rounds")
         bench.deep_page(small, _url(DATABASE), pages=500, label="30k")
         samples = _rss_during_load(
