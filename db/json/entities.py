@@ -211,7 +211,8 @@ ENTITIES: dict[str, Entity] = {
             "claims": Many(
                 "Claim",
                 "claims {c}",
-                "{c}.participation_id = {t}.id",
+                # Through the round: index claims_round serves it.
+                "{c}.round_id = {t}.round_id and {c}.participation_id = {t}.id",
                 _CLAIM_ORDER,
                 as_of_on="{c}.recorded_at <= {as_of}",
             ),
