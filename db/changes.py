@@ -16,6 +16,7 @@ _ENTITY_KINDS = {
     "round": Kind.ROUND,
     "participation": Kind.PARTICIPATION,
     "claim": Kind.CLAIM,
+    "acquisition": Kind.ACQUISITION,
 }
 
 

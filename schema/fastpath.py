@@ -16,6 +16,7 @@ import datetime
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from enum import Enum
 from typing import Any, TypeVar
 
 import asyncpg
@@ -44,7 +45,7 @@ from graphql.execution.values import (
     get_directive_values,
     get_variable_values,
 )
-from strawberry.utils.str_converters import to_snake_case
+from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
 from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
@@ -167,6 +168,32 @@ def _name(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
 
 
+# What schema/stats_compiled.py (roundStats, answered from its statement's rows) shares
+# of this module's planning.
+def _arguments(parent: str, node: FieldNode, doc: _Document) -> dict[str, Any]:
+    parent_type = _SCHEMA.get_type(parent)
+    assert isinstance(parent_type, GraphQLObjectType)
+    definition = parent_type.fields[node.name.value]
+    values: dict[str, Any] = get_argument_values(definition, node, doc.variables)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _input_fields(value: object) -> dict[str, Any]:
+    """An input object's given fields by GraphQL name: graphql-core hands over a dict or
+    strawberry's input instance, depending on where the value came from."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        fields = value
+    else:
+        fields = {to_camel_case(f.name): getattr(value, f.name) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _enum_name(value: object) -> str:
+    return str(value.value) if isinstance(value, Enum) else str(value)
+
+
 async def _plan(
     doc: _Document, selection_set: SelectionSetNode | None, type_name: str
 ) -> tuple[Field, ...]:
@@ -246,6 +273,8 @@ async def _round(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
 
 async def _node(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
     kind, value = any_id_argument(args["id"], "id")
+    if kind not in _TYPES:
+        raise Unsupported(f"node of kind {kind.value}")
     return Key(_TYPES[kind], "id", value, "uuid")
 
 
@@ -295,14 +324,12 @@ _ARGUMENTS: dict[tuple[str, str], Check] = {
 }
 
 
-async def plan(
+def _prepare(
     pool: Pool,
     document: DocumentNode,
     operation: OperationDefinitionNode,
     raw_variables: dict[str, Any],
-) -> tuple[Field, ...]:
-    """The selection tree of a query; Unsupported (or the resolvers' own error for a
-    bad argument) where this path leaves the answer to the resolvers."""
+) -> _Document:
     if operation.operation is not OperationType.QUERY:
         raise Unsupported("not a query")
     if _validation_errors(document):
@@ -313,7 +340,19 @@ async def plan(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    return await _plan(_Document(pool, variables, fragments), operation.selection_set, "Query")
+    return _Document(pool, variables, fragments)
+
+
+async def plan(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> tuple[Field, ...]:
+    """The selection tree of a query; Unsupported (or the resolvers' own error for a
+    bad argument) where this path leaves the answer to the resolvers."""
+    doc = _prepare(pool, document, operation, raw_variables)
+    return await _plan(doc, operation.selection_set, "Query")
 
 
 async def compiled_answer(
@@ -325,7 +364,14 @@ async def compiled_answer(
     """The bytes of `data` for a query this path compiles; None to let the resolvers
     answer."""
     try:
-        return await render(pool, await plan(pool, document, operation, raw_variables))
+        doc = _prepare(pool, document, operation, raw_variables)
+        roots = doc.fields(operation.selection_set, "Query")
+        if len(roots) == 1 and roots[0].name.value == "roundStats":
+            # Aggregates are written from their statement's rows (schema/stats_compiled.py).
+            from schema.stats_compiled import round_stats_answer
+
+            return await round_stats_answer(pool, roots[0], doc)
+        return await render(pool, await _plan(doc, operation.selection_set, "Query"))
     except (Unsupported, UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
         # GraphQLError: a value the executor refuses (a null variable where one is
         # needed); the resolvers answer it with their error.

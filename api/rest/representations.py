@@ -9,18 +9,23 @@ import uuid
 from typing import Any
 
 from db import rows
+from db.acquisitions import list_acquirers_by_acquisitions
+from db.co_investors import CoInvestor
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Executor
 from db.organizations import list_organizations_by_ids
 from db.participations import list_participations_by_rounds
 from db.people import list_people_by_ids
 from db.provenance import (
+    list_claims_by_acquisitions,
     list_claims_by_rounds,
     list_negotiators_by_rounds,
     list_sources_by_ids,
+    list_status_events_by_acquisitions,
     list_status_events_by_rounds,
 )
 from db.rounds import list_rounds_by_ids
+from db.stats import RoundStatsBucket
 
 JSON = dict[str, Any]
 
@@ -77,6 +82,48 @@ def source_json(s: rows.Source) -> JSON:
         "kind": s.kind,
         "language": s.language,
     }
+
+
+def claim_json(c: rows.Claim, source: rows.Source) -> JSON:
+    return {
+        "id": encode_id(Kind.CLAIM, c.id),
+        "source": source_json(source),
+        "participation_id": None
+        if c.participation_id is None
+        else encode_id(Kind.PARTICIPATION, c.participation_id),
+        "quote": c.quote,
+        "attribution": c.attribution,
+        "recorded_at": c.recorded_at.isoformat(),
+        "status": c.status,
+        "stage": c.stage,
+        "amount": money_json(c.amount),
+        "pre_money_valuation": money_json(c.pre_money_valuation),
+        "post_money_valuation": money_json(c.post_money_valuation),
+        "expected_close": fuzzy_date_json(c.expected_close),
+        "announced": fuzzy_date_json(c.announced),
+        "is_lead": c.is_lead,
+        "usd_rate": None if c.usd_rate is None else str(c.usd_rate),
+        "usd_rate_date": None if c.usd_rate_date is None else c.usd_rate_date.isoformat(),
+    }
+
+
+def event_json(e: rows.StatusEvent, sources: dict[uuid.UUID, rows.Source]) -> JSON:
+    return {
+        "at": e.at.isoformat(),
+        "status": e.status,
+        "stage": e.stage,
+        "source": None if e.source_id is None else source_json(sources[e.source_id]),
+    }
+
+
+async def sources_of(
+    db: Executor, claims: list[rows.Claim], events: list[rows.StatusEvent]
+) -> dict[uuid.UUID, rows.Source]:
+    """The sources of some claims and events, in one query."""
+    source_ids = sorted(
+        {c.source_id for c in claims} | {e.source_id for e in events if e.source_id}
+    )
+    return {s.id: s for s in await list_sources_by_ids(db, source_ids) if s is not None}
 
 
 class _Related:
@@ -168,10 +215,7 @@ async def round_detail_json(
         events = [e for e in events if e.recorded_at <= as_of]
         known = {c.id for c in claims}
         negotiators = [n for n in negotiators if n.claim_id is None or n.claim_id in known]
-    source_ids = sorted(
-        {c.source_id for c in claims} | {e.source_id for e in events if e.source_id}
-    )
-    sources = {s.id: s for s in await list_sources_by_ids(db, source_ids) if s is not None}
+    sources = await sources_of(db, claims, events)
     orgs, people = _investor_ids(participations)
     orgs |= {found.company_id} | {n.organization_id for n in negotiators if n.organization_id}
     people |= {n.person_id for n in negotiators}
@@ -179,38 +223,8 @@ async def round_detail_json(
     await related.load(db, orgs, people)
     return {
         **related.round(found, participations),
-        "claims": [
-            {
-                "id": encode_id(Kind.CLAIM, c.id),
-                "source": source_json(sources[c.source_id]),
-                "participation_id": None
-                if c.participation_id is None
-                else encode_id(Kind.PARTICIPATION, c.participation_id),
-                "quote": c.quote,
-                "attribution": c.attribution,
-                "recorded_at": c.recorded_at.isoformat(),
-                "status": c.status,
-                "stage": c.stage,
-                "amount": money_json(c.amount),
-                "pre_money_valuation": money_json(c.pre_money_valuation),
-                "post_money_valuation": money_json(c.post_money_valuation),
-                "expected_close": fuzzy_date_json(c.expected_close),
-                "announced": fuzzy_date_json(c.announced),
-                "is_lead": c.is_lead,
-                "usd_rate": None if c.usd_rate is None else str(c.usd_rate),
-                "usd_rate_date": None if c.usd_rate_date is None else c.usd_rate_date.isoformat(),
-            }
-            for c in claims
-        ],
-        "history": [
-            {
-                "at": e.at.isoformat(),
-                "status": e.status,
-                "stage": e.stage,
-                "source": None if e.source_id is None else source_json(sources[e.source_id]),
-            }
-            for e in events
-        ],
+        "claims": [claim_json(c, sources[c.source_id]) for c in claims],
+        "history": [event_json(e, sources) for e in events],
         "negotiators": [
             {
                 "person": _ref(Kind.PERSON, related.people[n.person_id]),
@@ -249,3 +263,120 @@ async def investments_json(db: Executor, participations: list[rows.Participation
             }
         )
     return answers
+
+
+def _acquisition(a: rows.Acquisition, acquirers: list[rows.Acquirer], related: _Related) -> JSON:
+    lead = next(q for q in acquirers if q.is_lead)
+    return {
+        "id": encode_id(Kind.ACQUISITION, a.id),
+        "target": related.organization(a.target_id),
+        "lead_acquirer": related.organization(lead.organization_id),
+        "acquirers": [related.organization(q.organization_id) for q in acquirers],
+        "status": a.status,
+        "stage": a.stage,
+        "announced": fuzzy_date_json(a.announced),
+        "closed_on": None if a.closed_on is None else a.closed_on.isoformat(),
+        "price": money_json(a.price),
+        "terms": a.terms,
+        "percent_acquired": None if a.percent_acquired is None else str(a.percent_acquired),
+    }
+
+
+async def acquisitions_json(
+    db: Executor, found: list[rows.Acquisition], as_of: datetime.datetime | None = None
+) -> list[JSON]:
+    """Acquisitions with their target and acquirers; as of a time, the acquirers known then."""
+    acquirers = await list_acquirers_by_acquisitions(db, [a.id for a in found])
+    if as_of is not None:
+        acquirers = [[q for q in qs if q.added_at <= as_of] for qs in acquirers]
+    related = _Related()
+    orgs = {a.target_id for a in found} | {q.organization_id for qs in acquirers for q in qs}
+    await related.load(db, orgs, set())
+    return [_acquisition(a, qs, related) for a, qs in zip(found, acquirers, strict=True)]
+
+
+async def acquisition_detail_json(
+    db: Executor, found: rows.Acquisition, as_of: datetime.datetime | None = None
+) -> JSON:
+    """An acquisition with its claims and history; as of a time, what was recorded by then."""
+    [answer] = await acquisitions_json(db, [found], as_of)
+    [claims] = await list_claims_by_acquisitions(db, [found.id])
+    [events] = await list_status_events_by_acquisitions(db, [found.id])
+    if as_of is not None:
+        claims = [c for c in claims if c.recorded_at <= as_of]
+        events = [e for e in events if e.recorded_at <= as_of]
+    sources = await sources_of(db, claims, events)
+    return {
+        **answer,
+        "claims": [
+            {
+                **claim_json(c, sources[c.source_id]),
+                "closed_on": None if c.closed_on is None else c.closed_on.isoformat(),
+                "terms": c.terms,
+                "percent_acquired": None if c.percent_acquired is None else str(c.percent_acquired),
+            }
+            for c in claims
+        ],
+        "history": [event_json(e, sources) for e in events],
+    }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def round_stats_json(buckets: list[RoundStatsBucket], precision: str) -> list[JSON]:
+    """Buckets as GraphQL's roundStats gives them; `precision` is the period's length."""
+
+    def investor(b: RoundStatsBucket) -> JSON | None:
+        if b.investor_organization_id is not None:
+            kind, found = "organization", encode_id(Kind.ORGANIZATION, b.investor_organization_id)
+        elif b.investor_person_id is not None:
+            kind, found = "person", encode_id(Kind.PERSON, b.investor_person_id)
+        else:
+            return None
+        return {"id": found, "kind": kind, "slug": b.investor_slug, "name": b.investor_name}
+
+    return [
+        {
+            "key": {
+                "period": None
+                if b.period is None
+                else fuzzy_date_json(rows.FuzzyDate(b.period, precision)),
+                "round_type": b.round_type,
+                "status": b.status,
+                "stage": b.stage,
+                "country_code": b.country_code,
+                "investor": investor(b),
+            },
+            "count": b.count,
+            "disclosed_count": b.disclosed_count,
+            "amount_usd": {
+                "sum": str(b.sum_usd),
+                "median": _text(b.median_usd),
+                "p25": _text(b.p25_usd),
+                "p75": _text(b.p75_usd),
+                "min": _text(b.min_usd),
+                "max": _text(b.max_usd),
+            },
+            "bounded_count": {
+                "up_to": b.up_to_count,
+                "at_least": b.at_least_count,
+                "range": b.range_count,
+                "about": b.about_count,
+            },
+        }
+        for b in buckets
+    ]
+
+
+def co_investors_json(co_investors: list[CoInvestor]) -> list[JSON]:
+    def investor(c: CoInvestor) -> JSON:
+        if c.organization_id is not None:
+            kind, found = "organization", encode_id(Kind.ORGANIZATION, c.organization_id)
+        else:
+            assert c.person_id is not None  # a check constraint on participations guarantees it
+            kind, found = "person", encode_id(Kind.PERSON, c.person_id)
+        return {"kind": kind, "id": found, "slug": c.slug, "name": c.name}
+
+    return [{"investor": investor(c), "shared_rounds": c.shared_rounds} for c in co_investors]

@@ -282,6 +282,9 @@ ENTITIES: dict[str, Entity] = {
             "isLead": Expr("{t}.is_lead"),
             "usdRate": Expr("{t}.usd_rate::text"),
             "usdRateDate": Expr("{t}.usd_rate_date"),
+            "closedOn": Expr("{t}.closed_on"),
+            "terms": Expr("{t}.terms"),
+            "percentAcquired": Expr("{t}.percent_acquired::text"),
             "source": _SOURCE,
             "participation": One(
                 "Participation", "participations {c}", "{c}.id = {t}.participation_id"
