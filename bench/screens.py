@@ -28,8 +28,7 @@ import orjson
 from bench.harness import ROOT, free_port, server
 
 if TYPE_CHECKING:
-    from bench.harness import Load
-    from bench.run import Bench, Request
+    from bench.run import Bench
 
 CACHE = ROOT / "bench" / ".cache"
 FILTER_PLUGIN = "postgraphile-plugin-connection-filter"
@@ -217,44 +216,14 @@ def measure(bench: "Bench", ours_url: str, auth: dict[str, str], db_url: str, lo
                 f"RESULT screen_{screen}_objects dealgraph={check(ours_url, mine, auth)}"
                 f" postgraphile={check(theirs_url, theirs, {})}"
             )
-            measured = _paired(
-                bench,
+            a, b = bench.paired(
                 Request(ours_url, _graphql_body(mine), auth),
                 Request(theirs_url, _graphql_body(theirs)),
             )
-            if measured is None:
-                print(f"RATIO screen_{screen} 0.00 target >=1.0 short (wrk measured nothing)")
-                continue
-            a, b = measured
             _result(f"screen_{screen}_dealgraph", a)
             _result(f"screen_{screen}_postgraphile", b)
             _report(f"screen_{screen}", a.requests_per_second / b.requests_per_second, 1.0)
             _report(f"screen_{screen}_p99", a.p99_ms / b.p99_ms, 1.0, higher_is_better=False)
-
-
-def _load(request: "Request", seconds: int) -> "Load | None":
-    """A wrk run, or None where wrk completed no request to time (bench/harness.py
-    then finds no latency table)."""
-    try:
-        return request.load(seconds)
-    except TypeError:
-        return None
-
-
-def _paired(bench: "Bench", one: "Request", other: "Request") -> "tuple[Load, Load] | None":
-    """As bench/run.py's Bench.paired, with a warm-up as long as a run: under wrk's 16
-    connections a slow screen may complete nothing in 2 s."""
-    from bench.run import _median_load
-
-    _load(one, bench.seconds), _load(other, bench.seconds)
-    ones, others = [], []
-    for _ in range(bench.rounds):
-        ones.append(_load(one, bench.seconds))
-        others.append(_load(other, bench.seconds))
-    done = [x for x in ones if x is not None], [x for x in others if x is not None]
-    if not done[0] or not done[1]:
-        return None
-    return _median_load(done[0]), _median_load(done[1])
 
 
 def main() -> None:
