@@ -150,8 +150,12 @@ async def pick(db_url: str) -> Picks:
             " join participations p on p.investor_organization_id = o.id"
             " group by o.slug order by count(*) desc, o.slug limit 1"
         )
+        # Most claims, then most participations: a database may hold no claims at all.
         round_id = await conn.fetchval(
-            "select round_id from claims group by round_id order by count(*) desc, round_id limit 1"
+            "select r.id from rounds r"
+            " order by (select count(*) from claims c where c.round_id = r.id) desc,"
+            " (select count(*) from participations p where p.round_id = r.id) desc, r.id"
+            " limit 1"
         )
     finally:
         await conn.close()
