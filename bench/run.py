@@ -31,6 +31,7 @@ import httpx
 import orjson
 import psutil
 
+from bench import screens
 from bench.harness import ROOT, Load, free_port, server, wrk
 from db.infra.pagination import Keyset, encode_cursor, load_cursor_key
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
@@ -255,6 +256,7 @@ def main() -> None:
         bench = Bench(auth, busiest, seconds=args.seconds, rounds=args.rounds)
         small = Targets(ours, auth, busiest)
         bench.against_postgraphile(small, f"http://127.0.0.1:{theirs}/graphql")
+        screens.measure(bench, small.graphql, auth, _url(DATABASE), logs)
         bench.against_floor(small, f"http://127.0.0.1:{bare}/v1/rounds")
         bench.autocomplete(small, f"http://127.0.0.1:{theirs}/graphql")
         bench.typing(small, "30k")

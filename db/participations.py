@@ -40,6 +40,15 @@ _COLUMNS_AS_OF = """
 """
 
 
+def participations_as_of(as_of: str) -> str:
+    """The participations known at `as_of` (an SQL expression) with the values their
+    claims gave then, as a relation with the table's columns."""
+    return (
+        f"(select {_COLUMNS_AS_OF} from participations p"
+        f" cross join lateral derive(p.round_id, p.id, {as_of}) d where d.known)"
+    )
+
+
 async def list_participations_by_rounds(
     db: Executor, round_ids: list[uuid.UUID], *, as_of: datetime.datetime | None = None
 ) -> list[list[Participation]]:

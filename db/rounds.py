@@ -81,7 +81,7 @@ _FILTER_TEMPLATE = """
 FILTER_SQL = _FILTER_TEMPLATE.format(known="")
 
 
-def _filter_sql(f: "RoundFilter", as_of_parameter: int) -> str:
+def filter_sql(f: "RoundFilter", as_of_parameter: int) -> str:
     """The filter; as of a time, an investor counts only once a claim about its part was
     recorded by then."""
     if f.as_of is None:
@@ -93,7 +93,7 @@ def _filter_sql(f: "RoundFilter", as_of_parameter: int) -> str:
     )
 
 
-def _rounds_source(f: RoundFilter, as_of_parameter: int) -> str:
+def rounds_source(f: RoundFilter, as_of_parameter: int) -> str:
     """The relation rounds are read from: the stored present, or a past derived again."""
     if f.as_of is None:
         return "rounds r"
@@ -123,9 +123,7 @@ def matching_rounds(f: RoundFilter, *, join: str = "") -> tuple[str, tuple[objec
     as of which, if any): what lists, counts and aggregates of rounds all read. Parameters
     a caller adds are numbered from len(args) + 1."""
     as_of_parameter = 9
-    sql = (
-        f"from {_rounds_source(f, as_of_parameter)} {join} where {_filter_sql(f, as_of_parameter)}"
-    )
+    sql = f"from {rounds_source(f, as_of_parameter)} {join} where {filter_sql(f, as_of_parameter)}"
     return sql, (*filter_args(f), *_as_of_args(f))
 
 
@@ -153,8 +151,8 @@ async def list_rounds(
     # Only constants from SORT_KEYS and the two words above are spliced in.
     sql = f"""
         select {ROUND_COLUMNS}, {key.expression}::text as sort_key
-        from {_rounds_source(filter, 12)}
-        where {_filter_sql(filter, 12)}
+        from {rounds_source(filter, 12)}
+        where {filter_sql(filter, 12)}
           and ($9::text is null
                or ({key.expression}, r.id) {comparison} ($9::{key.sql_type}, $10::uuid))
         order by {key.expression} {direction}, r.id {direction}
@@ -169,7 +167,7 @@ async def list_rounds(
 
 async def count_rounds(db: Executor, *, filter: RoundFilter) -> int:
     count = await db.fetchval(
-        f"select count(*) from {_rounds_source(filter, 9)} where {_filter_sql(filter, 9)}",
+        f"select count(*) from {rounds_source(filter, 9)} where {filter_sql(filter, 9)}",
         *filter_args(filter),
         *_as_of_args(filter),
     )
@@ -183,7 +181,7 @@ async def list_rounds_by_ids(
     a time, none known then)."""
     source = RoundFilter(as_of=as_of)
     records = await db.fetch(
-        f"select {ROUND_COLUMNS} from {_rounds_source(source, 2)} where r.id = any($1::uuid[])",
+        f"select {ROUND_COLUMNS} from {rounds_source(source, 2)} where r.id = any($1::uuid[])",
         ids,
         *_as_of_args(source),
     )

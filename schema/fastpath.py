@@ -1,18 +1,23 @@
-"""The fast path: common queries answered by one SQL statement that builds the JSON.
+"""Reads compiled to one SQL statement: the GraphQL side of db/json/select.py.
 
-For a document whose selections it knows (rounds lists, an organization with its
-rounds, and under them companies, money, dates, participations and investors;
-fragments and @skip/@include included, as the executor would collect them), this plans a
-db/json/select.py selection and returns the bytes of `data`. For anything else (and for
-any argument the ordinary resolvers would refuse) it returns None, and the ordinary
-path answers, with its errors. Differential tests hold the two paths to one answer.
+A query document is walked as the executor walks it (fragments and inline fragments on
+the concrete type of each object, interfaces included; aliases; variables with their
+defaults; @skip/@include; fields of one response name merged) into a selection tree of
+the fields of db/json/entities.py's description, with each field's arguments checked by
+the same functions the resolvers call. The statement's text is the bytes of `data`.
+
+Where the tree cannot be built (a document this path does not compile yet, or an
+argument the resolvers would refuse, which they answer with their error), the
+resolvers answer instead. A differential test holds the two to the same bytes.
 """
 
 import dataclasses
+import datetime
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from graphql import (
@@ -29,7 +34,9 @@ from graphql import (
     OperationType,
     SelectionNode,
     SelectionSetNode,
+    get_named_type,
     is_abstract_type,
+    is_composite_type,
     validate,
 )
 from graphql.execution.values import (
@@ -38,43 +45,37 @@ from graphql.execution.values import (
     get_directive_values,
     get_variable_values,
 )
-from strawberry.utils.str_converters import to_camel_case
+from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
-from db.infra.errors import DealgraphError
+from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
 from db.infra.pagination import page_request
 from db.infra.types import Pool
-from db.json import select as js
-from db.rounds import RoundFilter, RoundOrder, rounds_page_request, rounds_scope
-from schema.ids import id_argument
+from db.json.select import Field, Key, render
+from db.json.sources import Prefetched, RoundsArgs
+from db.json.sql import UnsupportedSelection
+from db.organizations import count_organizations, list_organizations, organizations_scope
+from db.rounds import RoundOrder as DbRoundOrder
+from db.rounds import rounds_page_request, rounds_scope
+from schema.context import Context
+from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
+from schema.ids import any_id_argument, id_argument
 from schema.schema import schema
 
 _SCHEMA = schema._schema
 
-_ROUND_SCALARS = frozenset(
-    {"id", "roundType", "reportedLabel", "status", "stage", "announcedOn", "closedOn"}
-)
-_MONEY_FIELDS = frozenset({"amount", "targetAmount", "preMoneyValuation", "postMoneyValuation"})
-_ORGANIZATION_SCALARS = frozenset(
-    {
-        "id",
-        "slug",
-        "name",
-        "description",
-        "website",
-        "countryCode",
-        "city",
-        "categories",
-        "investorTypes",
-        "aliases",
-    }
-)
-_PARTICIPATION_SCALARS = frozenset({"id", "isLead", "status", "stage"})
-_INVESTOR_SCALARS = frozenset({"id", "slug", "name"})
+_TYPES = {
+    Kind.ORGANIZATION: "Organization",
+    Kind.PERSON: "Person",
+    Kind.ROUND: "Round",
+    Kind.PARTICIPATION: "Participation",
+    Kind.SOURCE: "Source",
+    Kind.CLAIM: "Claim",
+}
 
 
-class _Unsupported(Exception):
-    pass
+class Unsupported(Exception):
+    """A document this path does not compile; the message says which shape."""
 
 
 @functools.lru_cache(maxsize=512)
@@ -84,8 +85,9 @@ def _validation_errors(document: DocumentNode) -> tuple[GraphQLError, ...]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Document:
-    """What planning needs of the request: its variables and the document's fragments."""
+    """What planning needs of the request: the pool, its variables and the fragments."""
 
+    pool: Pool
     variables: VariableValues
     fragments: dict[str, FragmentDefinitionNode]
 
@@ -94,7 +96,7 @@ class _Document:
         executor collects them: the fragments that apply spread in place, @skip and
         @include applied, the fields of one response name merged into the first."""
         if selection_set is None:
-            raise _Unsupported("no selection")
+            raise Unsupported("no selection")
         grouped: dict[str, list[FieldNode]] = {}
         self._collect(selection_set, type_name, grouped, set())
         return [nodes[0] if len(nodes) == 1 else _merged(nodes) for nodes in grouped.values()]
@@ -121,8 +123,6 @@ class _Document:
                 if node.name.value in spread:
                     continue
                 fragment = self.fragments[node.name.value]
-                if fragment.variable_definitions:
-                    raise _Unsupported("fragment variables")
                 condition, selections = fragment.type_condition, fragment.selection_set
             if condition is None or _applies(condition.name.value, type_name):
                 if isinstance(node, FragmentSpreadNode):
@@ -139,14 +139,13 @@ class _Document:
 
 
 def _applies(condition: str, type_name: str) -> bool:
-    """Whether a fragment on `condition` applies to an object of `type_name`; under an
-    interface that depends on each object's type, which one statement does not follow."""
+    """Whether a fragment on `condition` applies to an object of the concrete type
+    `type_name`."""
     if condition == type_name:
         return True
-    parent, fragment_type = _SCHEMA.get_type(type_name), _SCHEMA.get_type(condition)
-    if not isinstance(parent, GraphQLObjectType):
-        raise _Unsupported(f"a fragment on {condition} under {type_name}")
-    return is_abstract_type(fragment_type) and _SCHEMA.is_sub_type(fragment_type, parent)
+    fragment_type, object_type = _SCHEMA.get_type(condition), _SCHEMA.get_type(type_name)
+    assert isinstance(object_type, GraphQLObjectType)
+    return is_abstract_type(fragment_type) and _SCHEMA.is_sub_type(fragment_type, object_type)
 
 
 def _merged(nodes: list[FieldNode]) -> FieldNode:
@@ -169,169 +168,8 @@ def _name(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
 
 
-def _money(node: FieldNode, column: str, doc: _Document) -> js.Money:
-    parts: list[js.Scalar | js.Const | js.MoneyAmount] = []
-    for f in doc.fields(node.selection_set, "MoneyEstimate"):
-        field = f.name.value
-        if field == "__typename":
-            parts.append(js.Const(_name(f), "MoneyEstimate"))
-        elif field in ("qualifier", "usd"):
-            parts.append(js.Scalar(_name(f), field))
-        elif field in ("low", "high"):
-            inner = _leaves(f, "Money", doc)
-            parts.append(js.MoneyAmount(_name(f), field, inner))  # type: ignore[arg-type]
-        else:
-            raise _Unsupported(field)
-    return js.Money(_name(node), column, tuple(parts))  # type: ignore[arg-type]
-
-
-def _leaves(node: FieldNode, type_name: str, doc: _Document) -> tuple[js.Scalar | js.Const, ...]:
-    """The fields of an object whose fields are all scalars (Money, FuzzyDate)."""
-    return tuple(
-        js.Const(_name(f), type_name)
-        if f.name.value == "__typename"
-        else js.Scalar(_name(f), f.name.value)
-        for f in doc.fields(node.selection_set, type_name)
-    )
-
-
-def _fuzzy_date(node: FieldNode, column: str, doc: _Document) -> js.FuzzyDate:
-    return js.FuzzyDate(_name(node), column, _leaves(node, "FuzzyDate", doc))  # type: ignore[arg-type]
-
-
-def _investor(node: FieldNode, doc: _Document) -> js.Nested:
-    parts: list[js.Field] = []
-    for f in doc.fields(node.selection_set, "Investor"):
-        field = f.name.value
-        if field == "__typename":
-            parts.append(js.Const(_name(f), "Investor"))
-        elif field in _INVESTOR_SCALARS:
-            parts.append(js.Scalar(_name(f), field))
-        else:
-            raise _Unsupported(field)
-    return js.Nested(_name(node), "investor", tuple(parts))
-
-
-def _participation(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selection:
-    parts: list[js.Field] = []
-    for f in doc.fields(selection_set, "Participation"):
-        field = f.name.value
-        if field == "__typename":
-            parts.append(js.Const(_name(f), "Participation"))
-        elif field in _PARTICIPATION_SCALARS:
-            parts.append(js.Scalar(_name(f), field))
-        elif field == "amount":
-            parts.append(_money(f, "amount", doc))
-        elif field == "investor":
-            parts.append(_investor(f, doc))
-        elif field == "round":
-            parts.append(js.Nested(_name(f), "round", _round(f.selection_set, doc)))
-        else:
-            raise _Unsupported(field)
-    return tuple(parts)
-
-
-def _round(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selection:
-    parts: list[js.Field] = []
-    for f in doc.fields(selection_set, "Round"):
-        field = f.name.value
-        if field == "__typename":
-            parts.append(js.Const(_name(f), "Round"))
-        elif field in _ROUND_SCALARS:
-            parts.append(js.Scalar(_name(f), field))
-        elif field in _MONEY_FIELDS:
-            parts.append(_money(f, field, doc))
-        elif field in ("announced", "expectedClose"):
-            parts.append(_fuzzy_date(f, field, doc))
-        elif field == "company":
-            parts.append(js.Nested(_name(f), "company", _organization(f.selection_set, doc)))
-        elif field == "participations":
-            parts.append(
-                js.Nested(_name(f), "participations", _participation(f.selection_set, doc))
-            )
-        else:
-            raise _Unsupported(field)
-    return tuple(parts)
-
-
-def _organization(selection_set: SelectionSetNode | None, doc: _Document) -> js.Selection:
-    parts: list[js.Field] = []
-    for f in doc.fields(selection_set, "Organization"):
-        field = f.name.value
-        if field == "__typename":
-            parts.append(js.Const(_name(f), "Organization"))
-        elif field in _ORGANIZATION_SCALARS:
-            parts.append(js.Scalar(_name(f), field))
-        elif field == "founded":
-            parts.append(_fuzzy_date(f, field, doc))
-        elif field in ("rounds", "investments"):
-            args = _arguments("Organization", f, doc)
-            if set(args) - {"first"}:
-                raise _Unsupported("paging arguments under an organization")
-            # Checked as the resolvers check it. Cursors are not rendered under an
-            # organization (their scope holds its id), so no scope is needed here.
-            request = page_request("", first=args.get("first"))
-            if field == "rounds":
-                rounds = _connection_parts(f, _ROUND_PAGE, doc, nested=True)
-                parts.append(
-                    js.RoundsPage(_name(f), RoundFilter(), RoundOrder(), request, "", rounds)
-                )
-            else:
-                investments = _connection_parts(f, _INVESTMENT_PAGE, doc, nested=True)
-                parts.append(js.InvestmentsPage(_name(f), request, investments))
-        else:
-            raise _Unsupported(field)
-    return tuple(parts)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _ConnectionTypes:
-    connection: str
-    edge: str
-    node: Callable[[SelectionSetNode | None, _Document], js.Selection]
-
-
-_ROUND_PAGE = _ConnectionTypes("RoundConnection", "RoundEdge", _round)
-_INVESTMENT_PAGE = _ConnectionTypes("ParticipationConnection", "ParticipationEdge", _participation)
-
-
-def _connection_parts(
-    node: FieldNode, types: _ConnectionTypes, doc: _Document, *, nested: bool = False
-) -> tuple[js.Const | js.Scalar | js.Edges | js.PageInfo, ...]:
-    parts: list[js.Const | js.Scalar | js.Edges | js.PageInfo] = []
-    for f in doc.fields(node.selection_set, types.connection):
-        field = f.name.value
-        if field == "__typename":
-            parts.append(js.Const(_name(f), types.connection))
-        elif field == "totalCount":
-            parts.append(js.Scalar(_name(f), "totalCount"))
-        elif field == "edges":
-            edge: list[js.Const | js.Scalar | js.EdgeNode] = []
-            for g in doc.fields(f.selection_set, types.edge):
-                if g.name.value == "__typename":
-                    edge.append(js.Const(_name(g), types.edge))
-                elif g.name.value == "cursor" and not nested:
-                    edge.append(js.Scalar(_name(g), "cursor"))
-                elif g.name.value == "node":
-                    edge.append(js.EdgeNode(_name(g), types.node(g.selection_set, doc)))
-                else:
-                    raise _Unsupported(g.name.value)
-            parts.append(js.Edges(_name(f), tuple(edge)))
-        elif field == "pageInfo":
-            info: list[js.Scalar | js.Const] = []
-            for g in doc.fields(f.selection_set, "PageInfo"):
-                if g.name.value == "__typename":
-                    info.append(js.Const(_name(g), "PageInfo"))
-                elif g.name.value in ("hasNextPage", "hasPreviousPage") or not nested:
-                    info.append(js.Scalar(_name(g), g.name.value))
-                else:
-                    raise _Unsupported(g.name.value)
-            parts.append(js.PageInfo(_name(f), tuple(info)))
-        else:
-            raise _Unsupported(field)
-    return tuple(parts)
-
-
+# What schema/stats_compiled.py (roundStats, answered from its statement's rows) shares
+# of this module's planning.
 def _arguments(parent: str, node: FieldNode, doc: _Document) -> dict[str, Any]:
     parent_type = _SCHEMA.get_type(parent)
     assert isinstance(parent_type, GraphQLObjectType)
@@ -356,47 +194,165 @@ def _enum_name(value: object) -> str:
     return str(value.value) if isinstance(value, Enum) else str(value)
 
 
-def _names(values: list[Any] | None) -> list[str] | None:
-    return None if values is None else [_enum_name(v) for v in values]
+async def _plan(
+    doc: _Document, selection_set: SelectionSetNode | None, type_name: str
+) -> tuple[Field, ...]:
+    """The fields asked of an object of the concrete type `type_name`, as a tree."""
+    object_type = _SCHEMA.get_type(type_name)
+    assert isinstance(object_type, GraphQLObjectType)
+    planned = []
+    for node in doc.fields(selection_set, type_name):
+        name = node.name.value
+        if name == "__typename":
+            planned.append(Field(_name(node), name))
+            continue
+        definition = object_type.fields.get(name)
+        if definition is None:
+            raise Unsupported(f"introspection ({name})")
+        selections = None
+        field_type = get_named_type(definition.type)
+        if is_composite_type(field_type):
+            possible = (
+                [t.name for t in _SCHEMA.get_possible_types(field_type)]
+                if is_abstract_type(field_type)
+                else [field_type.name]
+            )
+            selections = {t: await _plan(doc, node.selection_set, t) for t in possible}
+        args: object = None
+        if definition.args:
+            given = get_argument_values(definition, node, doc.variables)
+            check = _ARGUMENTS.get((type_name, name))
+            if check is None:
+                raise Unsupported(f"arguments of {type_name}.{name}")
+            args = await check(doc, {k: v for k, v in given.items() if v is not None}, selections)
+        planned.append(Field(_name(node), name, args, selections))
+    return tuple(planned)
 
 
-async def _rounds(pool: Pool, node: FieldNode, doc: _Document) -> bytes:
-    args = _arguments("Query", node, doc)
-    if set(args) - {"first", "after", "filter", "orderBy"}:
-        raise _Unsupported("arguments")
-    given = _input_fields(args.get("filter"))
-    if set(given) - {"status", "stage", "roundType"}:
-        raise _Unsupported("filter")
-    round_filter = RoundFilter(
-        statuses=_names(given.get("status")),
-        stages=_names(given.get("stage")),
-        round_types=_names(given.get("roundType")),
+Selections = dict[str, tuple[Field, ...]] | None
+_Input = TypeVar("_Input")
+Check = Callable[[_Document, dict[str, Any], Selections], Awaitable[object]]
+
+
+def _input(cls: type[_Input], value: object) -> _Input:
+    """An input object as strawberry's class: graphql-core hands over a dict by GraphQL
+    name, or the instance itself, depending on where the value came from."""
+    if isinstance(value, cls):
+        return value
+    assert isinstance(value, dict)
+    return cls(**{to_snake_case(k): v for k, v in value.items()})
+
+
+async def _rounds(doc: _Document, args: dict[str, Any], _: Selections) -> RoundsArgs:
+    # As Query.rounds checks them (schema/query.py).
+    given = _input(RoundFilter, args.get("filter", RoundFilter()))
+    as_of: datetime.datetime | None = args.get("asOf")
+    db_filter = replace(await given.to_db(Context(pool=doc.pool)), as_of=as_of)
+    order = DbRoundOrder() if "orderBy" not in args else _input(RoundOrder, args["orderBy"]).to_db()
+    page = rounds_page_request(
+        db_filter,
+        order,
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
     )
-    order = RoundOrder()
-    if "orderBy" in args:
-        by = _input_fields(args["orderBy"])
-        order = RoundOrder(_enum_name(by["field"]), _enum_name(by["direction"]))  # type: ignore[arg-type]
-    request = rounds_page_request(
-        round_filter, order, first=args.get("first"), after=args.get("after")
+    return RoundsArgs(db_filter, order, page, rounds_scope(db_filter, order))
+
+
+async def _nested_page(doc: _Document, args: dict[str, Any], _: Selections) -> object:
+    if "after" in args or "before" in args:
+        # The cursor's scope holds the parent's id, which only the statement knows.
+        raise Unsupported("a cursor under an object")
+    return page_request("", first=args.get("first"), last=args.get("last"))
+
+
+async def _round(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
+    return Key("Round", "id", id_argument(Kind.ROUND, args["id"], "id"), "uuid", args.get("asOf"))
+
+
+async def _node(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
+    kind, value = any_id_argument(args["id"], "id")
+    if kind not in _TYPES:
+        raise Unsupported(f"node of kind {kind.value}")
+    return Key(_TYPES[kind], "id", value, "uuid")
+
+
+async def _organization(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
+    if ("id" in args) == ("slug" in args):
+        raise BadInput("give either id or slug", field="slug" if "slug" in args else "id")
+    if "id" in args:
+        return Key("Organization", "id", id_argument(Kind.ORGANIZATION, args["id"], "id"), "uuid")
+    return Key("Organization", "slug", args["slug"], "text")
+
+
+async def _organizations(
+    doc: _Document, args: dict[str, Any], selections: Selections
+) -> Prefetched:
+    # The search is db/organizations.py's (one rule for ranking): its page is read
+    # first, then the statement builds the answer for those rows.
+    db_filter = _input(OrganizationFilter, args.get("filter", OrganizationFilter())).to_db()
+    request = page_request(
+        organizations_scope(db_filter),
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
     )
-    scope = rounds_scope(round_filter, order)
-    parts = _connection_parts(node, _ROUND_PAGE, doc)
-    connection = js.RoundsPage(_name(node), round_filter, order, request, scope, parts)
-    return await js.render_rounds(pool, _name(node), connection)
+    page = await list_organizations(doc.pool, filter=db_filter, page=request)
+    [connection] = (selections or {}).values()
+    counted = any(f.name == "totalCount" for f in connection)
+    return Prefetched(
+        "organizations",
+        [o.id for o in page.items],
+        page.cursors,
+        page.has_next,
+        page.has_previous,
+        await count_organizations(doc.pool, filter=db_filter) if counted else None,
+    )
 
 
-async def _organization_root(pool: Pool, node: FieldNode, doc: _Document) -> bytes:
-    args = _arguments("Query", node, doc)
-    if set(args) == {"slug"}:
-        return await js.render_organization(
-            pool, _name(node), _organization(node.selection_set, doc), slug=args["slug"]
-        )
-    if set(args) == {"id"}:
-        org_id = id_argument(Kind.ORGANIZATION, args["id"], "id")
-        return await js.render_organization(
-            pool, _name(node), _organization(node.selection_set, doc), org_id=org_id
-        )
-    raise _Unsupported("organization arguments")
+_ARGUMENTS: dict[tuple[str, str], Check] = {
+    ("Query", "rounds"): _rounds,
+    ("Query", "round"): _round,
+    ("Query", "node"): _node,
+    ("Query", "organization"): _organization,
+    ("Query", "organizations"): _organizations,
+    ("Organization", "rounds"): _nested_page,
+    ("Organization", "investments"): _nested_page,
+    ("Person", "investments"): _nested_page,
+}
+
+
+def _prepare(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> _Document:
+    if operation.operation is not OperationType.QUERY:
+        raise Unsupported("not a query")
+    if _validation_errors(document):
+        raise Unsupported("invalid document")
+    variables = get_variable_values(_SCHEMA, operation.variable_definitions or (), raw_variables)
+    if isinstance(variables, list):
+        raise Unsupported("variables the executor refuses")
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return _Document(pool, variables, fragments)
+
+
+async def plan(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> tuple[Field, ...]:
+    """The selection tree of a query; Unsupported (or the resolvers' own error for a
+    bad argument) where this path leaves the answer to the resolvers."""
+    doc = _prepare(pool, document, operation, raw_variables)
+    return await _plan(doc, operation.selection_set, "Query")
 
 
 async def compiled_answer(
@@ -405,31 +361,18 @@ async def compiled_answer(
     operation: OperationDefinitionNode,
     raw_variables: dict[str, Any],
 ) -> bytes | None:
-    """The bytes of `data` for a query this path knows; None to let the resolvers answer."""
-    if operation.operation is not OperationType.QUERY or _validation_errors(document):
-        return None
-    variables = get_variable_values(_SCHEMA, operation.variable_definitions or (), raw_variables)
-    if isinstance(variables, list):
-        return None
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    doc = _Document(variables, fragments)
+    """The bytes of `data` for a query this path compiles; None to let the resolvers
+    answer."""
     try:
-        # One root field only; a document with several goes to the resolvers.
-        [root] = doc.fields(operation.selection_set, "Query")
-        match root.name.value:
-            case "rounds":
-                return await _rounds(pool, root, doc)
-            case "organization":
-                return await _organization_root(pool, root, doc)
-            case "roundStats":
-                from schema.stats_compiled import round_stats_answer
+        doc = _prepare(pool, document, operation, raw_variables)
+        roots = doc.fields(operation.selection_set, "Query")
+        if len(roots) == 1 and roots[0].name.value == "roundStats":
+            # Aggregates are written from their statement's rows (schema/stats_compiled.py).
+            from schema.stats_compiled import round_stats_answer
 
-                return await round_stats_answer(pool, root, doc)
-            case _:
-                return None
-    except (_Unsupported, js.UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
+            return await round_stats_answer(pool, roots[0], doc)
+        return await render(pool, await _plan(doc, operation.selection_set, "Query"))
+    except (Unsupported, UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
         # GraphQLError: a value the executor refuses (a null variable where one is
         # needed); the resolvers answer it with their error.
         return None

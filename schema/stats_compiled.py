@@ -21,12 +21,14 @@ from schema.context import Context
 # schema.fastpath imports this module when it meets roundStats, and shares its planning.
 from schema.enums import DealStage, DealStatus, RoundType
 from schema.fastpath import (
+    Unsupported as _Unsupported,
+)
+from schema.fastpath import (
     _arguments,
     _Document,
     _enum_name,
     _input_fields,
     _name,
-    _Unsupported,
 )
 from schema.filters import RoundFilter
 

@@ -5,15 +5,10 @@ GraphQL, money as decimal strings, dates with their precision and label), built 
 the database so a list costs one statement; tests hold both renderings to one answer.
 """
 
-from db.infra.pagination import PageRequest, fingerprint
+from db.infra.pagination import PageRequest
 from db.infra.types import Executor
-from db.json.select import (
-    PageSource,
-    SqlBuilder,
-    cursor_sql,
-    fuzzy_date_text,
-    json_object_sql,
-)
+from db.json.sources import RoundsArgs, rounds
+from db.json.sql import SqlBuilder, fuzzy_date_text, json_object_sql
 from db.participations import participation_order
 from db.rounds import RoundFilter, RoundOrder
 
@@ -95,20 +90,19 @@ def rest_rounds_statement(
     """The statement (and its arguments) whose one text value is a page of
     GET /v1/rounds: `{"data": [...], "next_cursor": ...}`."""
     sql = SqlBuilder()
-    source = PageSource(sql, filter, order, page, None)
-    fp = sql.param(fingerprint(scope), "text")
+    source = rounds(sql, RoundsArgs(filter, order, page, scope))
     body = json_object_sql(
         [
             (
                 "data",
-                f"coalesce((select json_agg({_round('x')} order by x.ord)"
-                f" from {source.rows} x where x.ord <= {source.size}), '[]'::json)",
+                f"coalesce((select json_agg({_round('x')} order by x.n)"
+                f" from {source.fetched} x where x.n <= {source.size}), '[]'::json)",
             ),
             (
                 "next_cursor",
-                f"(select {cursor_sql(fp, 'x')} from {source.rows} x"
-                f" where x.ord = {source.size}"
-                f" and exists (select 1 from {source.rows} y where y.ord > {source.size}))",
+                f"(select {source.cursor('x')} from {source.fetched} x"
+                f" where x.n = {source.size}"
+                f" and exists (select 1 from {source.fetched} y where y.n > {source.size}))",
             ),
         ]
     )

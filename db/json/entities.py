@@ -1,0 +1,336 @@
+"""How each GraphQL type's fields are read from SQL: the description the compiler
+(db/json/select.py) builds one statement from. Adding a field is one entry here.
+
+Templates: `{t}` is the row of the object (a table alias, or the value an embedded
+object is made of); an embedded object's own names (`{m}`, `{day}`...) are bound by the
+field that embeds it; in a relation, `{c}` is the related row; `{as_of}` is the moment
+of an as-of read. A row's columns are those of its table (db/migrations).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from db.infra.pagination import PageRequest
+from db.json.sources import (
+    Prefetched,
+    RoundsArgs,
+    Source,
+    company_rounds,
+    investments,
+    prefetched,
+    rounds,
+)
+from db.json.sql import SqlBuilder, datetime_text, fuzzy_date_text
+from db.participations import participation_order, participations_as_of
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A value computed from the row: a column, or any expression (JSON included)."""
+
+    sql: str
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """An object made of the same row's values (money, a fuzzy date): `env` binds the
+    embedded type's names."""
+
+    type: str
+    env: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class One:
+    """The row of `table` (aliased `{c}`) where `on`; null when there is none."""
+
+    type: str
+    table: str
+    on: str
+
+
+@dataclass(frozen=True, slots=True)
+class Many:
+    """The rows of `table` where `on`, in `order`; `as_of_table` and `as_of_on` are the
+    rows known at an as-of moment (which the objects below keep)."""
+
+    type: str
+    table: str
+    on: str
+    order: str
+    as_of_table: str | None = None
+    as_of_on: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Either:
+    """An interface: the first option whose condition holds."""
+
+    options: tuple[tuple[str, One], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A page of `type`: `source` gives its rows from the field's arguments and the
+    parent's row alias."""
+
+    type: str
+    source: Callable[[SqlBuilder, object, str], Source]
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One object by a key (the root fields): the arguments say which type and key."""
+
+
+Kind = Expr | Embedded | One | Many | Either | Connection | Lookup
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    fields: dict[str, Kind]
+    # The rows of a type that has a table: for lookups by key, and as of a moment.
+    table: str | None = None
+    as_of_table: str | None = None
+    # An embedded object is null when this holds.
+    null_if: str | None = None
+
+
+def _money(column: str) -> Embedded:
+    return Embedded("MoneyEstimate", {"m": f"({{t}}.{column})"})
+
+
+def _date(day: str, precision: str) -> Embedded:
+    return Embedded("FuzzyDate", {"day": f"{{t}}.{day}", "precision": f"{{t}}.{precision}"})
+
+
+def _nested_page(
+    make: Callable[[SqlBuilder, PageRequest, str], Source],
+) -> Callable[[SqlBuilder, object, str], Source]:
+    def source(sql: SqlBuilder, args: object, parent: str) -> Source:
+        assert isinstance(args, PageRequest)
+        return make(sql, args, parent)
+
+    return source
+
+
+def _root_rounds(sql: SqlBuilder, args: object, parent: str) -> Source:
+    assert isinstance(args, RoundsArgs)
+    return rounds(sql, args)
+
+
+def _prefetched(sql: SqlBuilder, args: object, parent: str) -> Source:
+    assert isinstance(args, Prefetched)
+    return prefetched(sql, args)
+
+
+_CLAIM_ORDER = "{c}.recorded_at, {c}.id"
+_SOURCE = One("Source", "sources {c}", "{c}.id = {t}.source_id")
+
+ENTITIES: dict[str, Entity] = {
+    "Query": Entity(
+        {
+            "node": Lookup(),
+            "round": Lookup(),
+            "organization": Lookup(),
+            "rounds": Connection("Round", _root_rounds),
+            "organizations": Connection("Organization", _prefetched),
+        }
+    ),
+    "Round": Entity(
+        {
+            "id": Expr("public_id('rnd', {t}.id)"),
+            "roundType": Expr("{t}.round_type"),
+            "reportedLabel": Expr("{t}.reported_label"),
+            "status": Expr("{t}.status"),
+            "stage": Expr("{t}.stage"),
+            "announced": _date("announced_on", "announced_precision"),
+            "closedOn": Expr("{t}.closed_on"),
+            "expectedClose": _date("expected_close_on", "expected_close_precision"),
+            "amount": _money("amount"),
+            "targetAmount": _money("target_amount"),
+            "preMoneyValuation": _money("pre_money_valuation"),
+            "postMoneyValuation": _money("post_money_valuation"),
+            "announcedOn": Expr("{t}.announced_on"),
+            "company": One("Organization", "organizations {c}", "{c}.id = {t}.company_id"),
+            "participations": Many(
+                "Participation",
+                "participations {c}",
+                "{c}.round_id = {t}.id",
+                participation_order("{c}"),
+                as_of_table=participations_as_of("{as_of}") + " {c}",
+            ),
+            "negotiators": Many(
+                "Negotiator",
+                "round_negotiators {c} join people {c}_p on {c}_p.id = {c}.person_id",
+                "{c}.round_id = {t}.id",
+                "{c}_p.name",
+                as_of_on="({c}.claim_id is null or exists (select 1 from claims k"
+                " where k.id = {c}.claim_id and k.round_id = {t}.id"
+                " and k.recorded_at <= {as_of}))",
+            ),
+            "claims": Many(
+                "Claim",
+                "claims {c}",
+                "{c}.round_id = {t}.id",
+                _CLAIM_ORDER,
+                as_of_on="{c}.recorded_at <= {as_of}",
+            ),
+            "history": Many(
+                "StatusEvent",
+                "status_events {c}",
+                "{c}.round_id = {t}.id and {c}.participation_id is null",
+                "{c}.at, {c}.recorded_at, {c}.id",
+                as_of_on="{c}.recorded_at <= {as_of}",
+            ),
+        },
+        table="rounds",
+        as_of_table="rounds_as_of({as_of})",
+    ),
+    "Participation": Entity(
+        {
+            "id": Expr("public_id('par', {t}.id)"),
+            "amount": _money("amount"),
+            "isLead": Expr("{t}.is_lead"),
+            "status": Expr("{t}.status"),
+            "stage": Expr("{t}.stage"),
+            "investor": Either(
+                (
+                    (
+                        "{t}.investor_organization_id is not null",
+                        One(
+                            "Organization",
+                            "organizations {c}",
+                            "{c}.id = {t}.investor_organization_id",
+                        ),
+                    ),
+                    ("true", One("Person", "people {c}", "{c}.id = {t}.investor_person_id")),
+                )
+            ),
+            "round": One("Round", "rounds {c}", "{c}.id = {t}.round_id"),
+            "claims": Many(
+                "Claim",
+                "claims {c}",
+                # Through the round: index claims_round serves it.
+                "{c}.round_id = {t}.round_id and {c}.participation_id = {t}.id",
+                _CLAIM_ORDER,
+                as_of_on="{c}.recorded_at <= {as_of}",
+            ),
+        },
+        table="participations",
+    ),
+    "Organization": Entity(
+        {
+            "id": Expr("public_id('org', {t}.id)"),
+            "name": Expr("{t}.name"),
+            "slug": Expr("{t}.slug"),
+            # In the order db/organizations.py reads them.
+            "aliases": Expr(
+                "coalesce((select json_agg(a.alias order by a.alias) from organization_aliases a"
+                " where a.organization_id = {t}.id), '[]'::json)"
+            ),
+            "description": Expr("{t}.description"),
+            "website": Expr("{t}.website"),
+            "countryCode": Expr("{t}.country_code"),
+            "city": Expr("{t}.city"),
+            "founded": _date("founded_on", "founded_precision"),
+            "categories": Expr("{t}.categories"),
+            "investorTypes": Expr("{t}.investor_types"),
+            "rounds": Connection("Round", _nested_page(company_rounds)),
+            "investments": Connection("Participation", _nested_page(investments)),
+        },
+        table="organizations",
+    ),
+    "Person": Entity(
+        {
+            "id": Expr("public_id('per', {t}.id)"),
+            "name": Expr("{t}.name"),
+            "slug": Expr("{t}.slug"),
+            "roles": Many("PersonRole", "person_roles {c}", "{c}.person_id = {t}.id", "{c}.title"),
+            "investments": Connection("Participation", _nested_page(investments)),
+        },
+        table="people",
+    ),
+    "PersonRole": Entity(
+        {
+            "title": Expr("{t}.title"),
+            "organization": One(
+                "Organization", "organizations {c}", "{c}.id = {t}.organization_id"
+            ),
+        }
+    ),
+    "Negotiator": Entity(
+        {
+            "person": One("Person", "people {c}", "{c}.id = {t}.person_id"),
+            "onBehalfOf": One("Organization", "organizations {c}", "{c}.id = {t}.organization_id"),
+            "claim": One("Claim", "claims {c}", "{c}.id = {t}.claim_id"),
+        }
+    ),
+    "Claim": Entity(
+        {
+            "id": Expr("public_id('clm', {t}.id)"),
+            "quote": Expr("{t}.quote"),
+            "attribution": Expr("{t}.attribution"),
+            "recordedAt": Expr(datetime_text("{t}.recorded_at")),
+            "status": Expr("{t}.status"),
+            "stage": Expr("{t}.stage"),
+            "amount": _money("amount"),
+            "preMoneyValuation": _money("pre_money_valuation"),
+            "postMoneyValuation": _money("post_money_valuation"),
+            "expectedClose": _date("expected_close_on", "expected_close_precision"),
+            "announced": _date("announced_on", "announced_precision"),
+            "isLead": Expr("{t}.is_lead"),
+            "usdRate": Expr("{t}.usd_rate::text"),
+            "usdRateDate": Expr("{t}.usd_rate_date"),
+            "closedOn": Expr("{t}.closed_on"),
+            "terms": Expr("{t}.terms"),
+            "percentAcquired": Expr("{t}.percent_acquired::text"),
+            "source": _SOURCE,
+            "participation": One(
+                "Participation", "participations {c}", "{c}.id = {t}.participation_id"
+            ),
+        },
+        table="claims",
+    ),
+    "Source": Entity(
+        {
+            "id": Expr("public_id('src', {t}.id)"),
+            "url": Expr("{t}.url"),
+            "publisher": Expr("{t}.publisher"),
+            "title": Expr("{t}.title"),
+            "publishedAt": Expr(datetime_text("{t}.published_at")),
+            "kind": Expr("{t}.kind"),
+            "language": Expr("{t}.language"),
+        },
+        table="sources",
+    ),
+    "StatusEvent": Entity(
+        {
+            "at": Expr(datetime_text("{t}.at")),
+            "status": Expr("{t}.status"),
+            "stage": Expr("{t}.stage"),
+            "source": _SOURCE,
+        }
+    ),
+    "MoneyEstimate": Entity(
+        {
+            "qualifier": Expr("{m}.qualifier"),
+            "low": Embedded("Money", {"amount": "{m}.low", "currency": "{m}.currency"}),
+            "high": Embedded("Money", {"amount": "{m}.high", "currency": "{m}.currency"}),
+            "usd": Expr("{m}.usd::text"),
+        },
+        null_if="{m}.qualifier is null",
+    ),
+    "Money": Entity(
+        {"amount": Expr("{amount}::text"), "currency": Expr("{currency}")},
+        null_if="{amount} is null",
+    ),
+    "FuzzyDate": Entity(
+        {
+            "date": Expr("{day}"),
+            "precision": Expr("{precision}"),
+            "text": Expr(fuzzy_date_text("{day}", "{precision}")),
+        },
+        null_if="{day} is null",
+    ),
+}

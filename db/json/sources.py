@@ -1,0 +1,257 @@
+"""The rows of one page of a connection, for one statement that builds its JSON.
+
+A source gives `fetched`: a subquery of the page's rows and one row more, each with its
+table's columns, `sort_key` (the cursor's key as text) and `n`, its place in the order
+the rows were fetched (a backward page is fetched the other way round). Over those rows
+db/json/select.py aggregates edges, page info and cursors in one pass. Each source
+renders the same rows, order and cursors as the db/ function the resolvers call.
+"""
+
+import functools
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+
+from db.infra.pagination import PageRequest, fingerprint
+from db.json.sql import SqlBuilder, cursor_sql, fingerprint_sql, literal
+from db.participations import investments_scope
+from db.rounds import (
+    SORT_KEYS,
+    RoundFilter,
+    RoundOrder,
+    company_rounds_scope,
+    filter_args,
+    filter_sql,
+    rounds_source,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundsArgs:
+    """Query.rounds: the checked filter, order and page, and the cursors' scope."""
+
+    filter: RoundFilter
+    order: RoundOrder
+    page: PageRequest
+    scope: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """A page another query chose (db/organizations.py's search): its ids and cursors in
+    list order; `count` when totalCount is asked for."""
+
+    table: str
+    ids: list[uuid.UUID]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    count: int | None
+
+
+class Source(Protocol):
+    @property
+    def fetched(self) -> str: ...
+    @property
+    def size(self) -> str: ...
+    @property
+    def backward(self) -> bool: ...
+    @property
+    def has_next(self) -> str: ...
+    @property
+    def has_previous(self) -> str: ...
+    @property
+    def count(self) -> str: ...
+    @property
+    def as_of(self) -> str | None: ...
+    def cursor(self, row: str) -> str: ...
+
+
+class KeysetSource:
+    """Rows of `table` (whose rows are `star`) under `where`, in keyset order."""
+
+    def __init__(
+        self,
+        sql: SqlBuilder,
+        page: PageRequest,
+        *,
+        table: str,
+        star: str,
+        where: str,
+        key: str,
+        key_type: str,
+        descending: bool,
+        count_where: str,
+        count_table: str,
+        fp: Callable[[], str],
+        as_of: str | None = None,
+    ) -> None:
+        self._sql, self._page, self._fp = sql, page, fp
+        self.as_of = as_of
+        self.backward = page.backward
+        direction, comparison = page.order_sql(descending=descending)
+        sort_key, after_id = page.cursor_args
+        if sort_key is not None:
+            where += (
+                f" and ({key}, {star}.id) {comparison}"
+                f" ({sql.param(sort_key, 'text')}::{key_type}, {sql.param(after_id, 'uuid')})"
+            )
+        self.size = str(int(page.size))
+        limit = sql.param(page.fetch_limit, "int")
+        # Numbered after the limit, so the numbering sorts only the page.
+        self.fetched = (
+            f"(select x.*, row_number() over (order by x.k {direction}, x.id {direction}) as n"
+            f" from (select {star}.*, {key} as k, {key}::text as sort_key from {table}"
+            f" where {where} order by {key} {direction}, {star}.id {direction} limit {limit}) x)"
+        )
+        self.count = f"(select count(*) from {count_table} where {count_where})"
+        more = f"count(*) > {self.size}"
+        came_from_cursor = "true" if page.cursor is not None else "false"
+        self.has_next = came_from_cursor if page.backward else more
+        self.has_previous = more if page.backward else came_from_cursor
+
+    def cursor(self, row: str) -> str:
+        return cursor_sql(self._fp(), row)
+
+
+class _Renumbered:
+    """db/ SQL with its $1..$n read from this statement's parameters, each added once
+    and only when used: PostgreSQL refuses parameters nothing reads."""
+
+    def __init__(self, sql: SqlBuilder, args: tuple[object, ...], types: tuple[str, ...]) -> None:
+        self._sql, self._args, self._types = sql, args, types
+        self._placeholders: dict[int, str] = {}
+
+    def _placeholder(self, number: int) -> str:
+        if number not in self._placeholders:
+            value, sql_type = self._args[number - 1], self._types[number - 1]
+            self._placeholders[number] = self._sql.param(value, sql_type)
+        return self._placeholders[number]
+
+    def __call__(self, template: str) -> str:
+        return re.sub(
+            r"\$([0-9]+)(::[a-z_\[\]]+)?", lambda m: self._placeholder(int(m[1])), template
+        )
+
+
+# The SQL types of the shared round filter's eight parameters, in order, then as of.
+FILTER_TYPES = (
+    "deal_status[]",
+    "deal_stage[]",
+    "round_type[]",
+    "uuid",
+    "uuid",
+    "date",
+    "date",
+    "numeric",
+    "timestamptz",
+)
+
+
+def rounds(sql: SqlBuilder, args: RoundsArgs) -> KeysetSource:
+    """Query.rounds, as db/rounds.py list_rounds and count_rounds read it."""
+    f = args.filter
+    renumbered = _Renumbered(sql, (*filter_args(f), f.as_of), FILTER_TYPES)
+    where, table = renumbered(filter_sql(f, 9)), renumbered(rounds_source(f, 9))
+    key = SORT_KEYS[(args.order.field, args.order.direction)]
+    as_of = None if f.as_of is None else renumbered("$9")
+    fp = functools.cache(lambda: sql.param(fingerprint(args.scope), "text"))
+    return KeysetSource(
+        sql,
+        args.page,
+        table=table,
+        star="r",
+        where=where,
+        key=key.expression,
+        key_type=key.sql_type,
+        descending=args.order.direction == "DESC",
+        count_table=table,
+        count_where=where,
+        fp=fp,
+        as_of=as_of,
+    )
+
+
+_SENTINEL = uuid.UUID(int=0)
+
+
+def _scope_sql(scope_of: Callable[[uuid.UUID], str], parent_id: str) -> str:
+    """scope_of(parent) in SQL, for a scope that holds the parent's id as text."""
+    before, after = scope_of(_SENTINEL).split(str(_SENTINEL))
+    return f"{literal(before)} || {parent_id}::text || {literal(after)}"
+
+
+def _company_rounds_scope_sql(company_id: str) -> str:
+    # The scope is "rounds:<order>:" and a hash of the filter's JSON, which holds the id.
+    filter_json = orjson.dumps(RoundFilter(company_id=_SENTINEL), default=str).decode()
+    prefix = company_rounds_scope(_SENTINEL).rsplit(":", 1)[0] + ":"
+    before, after = filter_json.split(str(_SENTINEL))
+    hashed = (
+        f"encode(sha256(convert_to({literal(before)} || {company_id}::text || {literal(after)},"
+        f" 'UTF8')), 'hex')"
+    )
+    return f"{literal(prefix)} || {hashed}"
+
+
+def company_rounds(sql: SqlBuilder, page: PageRequest, company: str) -> KeysetSource:
+    """Organization.rounds, as db/rounds.py list_rounds_of_companies reads it."""
+    key = SORT_KEYS[("ANNOUNCED_ON", "DESC")]
+    where = f"r.company_id = {company}.id"
+    return KeysetSource(
+        sql,
+        page,
+        table="rounds r",
+        star="r",
+        where=where,
+        key=key.expression,
+        key_type=key.sql_type,
+        descending=True,
+        count_table="rounds r",
+        count_where=where,
+        fp=lambda: fingerprint_sql(_company_rounds_scope_sql(f"{company}.id")),
+    )
+
+
+def investments(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSource:
+    """Organization.investments and Person.investments, as db/participations.py
+    list_investments_of_investors reads them."""
+    where = f"(p.investor_organization_id = {investor}.id or p.investor_person_id = {investor}.id)"
+    return KeysetSource(
+        sql,
+        page,
+        table="participations p join rounds r on r.id = p.round_id",
+        star="p",
+        where=where,
+        key="coalesce(r.announced_on, '-infinity'::date)",
+        key_type="date",
+        descending=True,
+        count_table="participations p",
+        count_where=where,
+        fp=lambda: fingerprint_sql(_scope_sql(investments_scope, f"{investor}.id")),
+    )
+
+
+class PrefetchedSource:
+    def __init__(self, sql: SqlBuilder, page: Prefetched) -> None:
+        self.as_of = None
+        self.backward = False
+        self.size = str(len(page.ids))
+        self.fetched = (
+            f"(select t.*, x.n, x.cursor from unnest({sql.param(page.ids, 'uuid[]')},"
+            f" {sql.param(page.cursors, 'text[]')}) with ordinality as x (id, cursor, n)"
+            f" join {page.table} t on t.id = x.id)"
+        )
+        self.has_next = "true" if page.has_next else "false"
+        self.has_previous = "true" if page.has_previous else "false"
+        self.count = "null" if page.count is None else str(int(page.count))
+
+    def cursor(self, row: str) -> str:
+        return f"{row}.cursor"
+
+
+def prefetched(sql: SqlBuilder, page: Prefetched) -> PrefetchedSource:
+    return PrefetchedSource(sql, page)
