@@ -82,6 +82,13 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _say_where(host: str, port: int, workers: int) -> None:
+    base = f"http://{host}:{port}"
+    processes = f" ({workers} processes)" if workers > 1 else ""
+    click.echo(f"GraphQL: {base}/graphql (GraphiQL in a browser){processes}")
+    click.echo(f"REST: {base}/v1/... (docs: {base}/docs)")
+
+
 @click.group()
 def main() -> None:
     """dealgraph: deal data over GraphQL and REST, each fact with its status and sources."""
@@ -113,7 +120,7 @@ def serve(host: str, port: int, workers: int) -> None:
         if embedded:
             demo_key = asyncio.run(key_commands.demo_key(url, settings.data_dir.resolve()))
         if workers > 1:
-            click.echo(f"GraphQL: http://{host}:{port}/graphql ({workers} processes)")
+            _say_where(host, port, workers)
             serve_workers(
                 url,
                 host=host,
@@ -136,7 +143,7 @@ def serve(host: str, port: int, workers: int) -> None:
             demo_key=demo_key,
             replica_url=settings.database_replica_url,
         )
-        click.echo(f"GraphQL: http://{host}:{port}/graphql")
+        _say_where(host, port, workers)
         uvicorn.run(
             app,
             host=host,

@@ -162,6 +162,9 @@ def test_keys_on_the_embedded_default_while_serve_runs(tmp_path: Path) -> None:
         with _serve(data_dir, logs[0]) as url:
             said = logs[0].read_text()
             assert "made a demo API key" in said
+            # The banner names both faces, and where a browser finds each.
+            assert f"GraphQL: {url}/graphql" in said
+            assert f"(docs: {url}/docs)" in said
             [demo] = SECRET.findall(said)
             # The newcomer's path: the demo key works, and GraphiQL already has it.
             assert _graphql(url, demo).json()["data"] == {"organization": {"name": "OpenAI"}}
