@@ -81,6 +81,6 @@ async def demo_key(url: str, data_dir: Path) -> str | None:
         )
         return None
     made = "made a demo API key" if demo.created else "the demo API key"
-    click.echo(f"{made} (scope write; GraphiQL on this machine has it filled in):")
+    click.echo(f"{made} (scope write; GraphiQL and /docs on this machine have it filled in):")
     click.echo(demo.secret)
     return demo.secret

@@ -37,10 +37,14 @@ def _database(settings: Settings) -> Iterator[tuple[str, bool]]:
     if settings.database_url is not None:
         yield settings.database_url, False
         return
-    from api.cli.embedded import embedded_database
+    from api.cli.embedded import EmbeddedDatabaseError, embedded_database
 
-    with embedded_database(settings.data_dir.resolve()) as url:
-        yield url, True
+    try:
+        with embedded_database(settings.data_dir.resolve()) as url:
+            yield url, True
+    except EmbeddedDatabaseError as e:
+        # It says what went wrong and a way out: a traceback would only bury that.
+        raise click.ClickException(str(e)) from None
 
 
 def _settings() -> Settings:
@@ -118,6 +122,9 @@ def serve(host: str, port: int, workers: int) -> None:
         asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
         demo_key = None
         if embedded:
+            # As root in a private directory the cluster lives elsewhere (api/cli/embedded.py)
+            # and nothing has made the data directory, which still keeps the demo key.
+            settings.data_dir.resolve().mkdir(mode=0o700, parents=True, exist_ok=True)
             demo_key = asyncio.run(key_commands.demo_key(url, settings.data_dir.resolve()))
         if workers > 1:
             _say_where(host, port, workers)
