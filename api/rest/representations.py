@@ -1,20 +1,24 @@
 """Rows as the REST API shows them: snake_case JSON, ids as in GraphQL, money as strings.
 
 Each renderer loads what its rows refer to (companies, investors, sources) in one
-batch query per kind, whatever the number of rows.
+batch query per kind, whatever the number of rows. The change feed's entries are rendered
+by the same functions (`states_json`), and so is anything else that shows an entity by its
+id (`states_json_by_ids`).
 """
 
 import datetime
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from db import rows
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Executor
 from db.organizations import list_organizations_by_ids
-from db.participations import list_participations_by_rounds
+from db.participations import list_participations_by_ids, list_participations_by_rounds
 from db.people import list_people_by_ids
 from db.provenance import (
+    list_claims_by_ids,
     list_claims_by_rounds,
     list_negotiators_by_rounds,
     list_sources_by_ids,
@@ -79,6 +83,30 @@ def source_json(s: rows.Source) -> JSON:
     }
 
 
+def claim_json(c: rows.Claim, source: rows.Source) -> JSON:
+    return {
+        "id": encode_id(Kind.CLAIM, c.id),
+        "round_id": encode_id(Kind.ROUND, c.round_id),
+        "source": source_json(source),
+        "participation_id": None
+        if c.participation_id is None
+        else encode_id(Kind.PARTICIPATION, c.participation_id),
+        "quote": c.quote,
+        "attribution": c.attribution,
+        "recorded_at": c.recorded_at.isoformat(),
+        "status": c.status,
+        "stage": c.stage,
+        "amount": money_json(c.amount),
+        "pre_money_valuation": money_json(c.pre_money_valuation),
+        "post_money_valuation": money_json(c.post_money_valuation),
+        "expected_close": fuzzy_date_json(c.expected_close),
+        "announced": fuzzy_date_json(c.announced),
+        "is_lead": c.is_lead,
+        "usd_rate": None if c.usd_rate is None else str(c.usd_rate),
+        "usd_rate_date": None if c.usd_rate_date is None else c.usd_rate_date.isoformat(),
+    }
+
+
 class _Related:
     """The organizations and people some rows refer to, loaded in one query each."""
 
@@ -95,6 +123,18 @@ class _Related:
         if person_ids:
             people = await list_people_by_ids(db, sorted(person_ids))
             self.people.update((p.id, p) for p in people if p is not None)
+
+    def lacks(self, state: "State", sources: dict[uuid.UUID, rows.Source]) -> bool:
+        """Whether something `state` refers to was not found (deleted since)."""
+        if isinstance(state, rows.Round):
+            return state.company_id not in self.organizations
+        if isinstance(state, rows.Participation):
+            if state.investor_organization_id is not None:
+                return state.investor_organization_id not in self.organizations
+            return state.investor_person_id not in self.people
+        if isinstance(state, rows.Claim):
+            return state.source_id not in sources
+        return False
 
     def organization(self, org_id: uuid.UUID) -> JSON:
         return _ref(Kind.ORGANIZATION, self.organizations[org_id])
@@ -118,6 +158,13 @@ class _Related:
 
     def round(self, r: rows.Round, participations: list[rows.Participation]) -> JSON:
         return {
+            **self.round_state(r),
+            "participations": [self.participation(p) for p in participations],
+        }
+
+    def round_state(self, r: rows.Round) -> JSON:
+        """A round's own fields: the round routes show its participations too."""
+        return {
             "id": encode_id(Kind.ROUND, r.id),
             "company": self.organization(r.company_id),
             "round_type": r.round_type,
@@ -132,7 +179,6 @@ class _Related:
             "target_amount": money_json(r.target_amount),
             "pre_money_valuation": money_json(r.pre_money_valuation),
             "post_money_valuation": money_json(r.post_money_valuation),
-            "participations": [self.participation(p) for p in participations],
         }
 
 
@@ -179,29 +225,7 @@ async def round_detail_json(
     await related.load(db, orgs, people)
     return {
         **related.round(found, participations),
-        "claims": [
-            {
-                "id": encode_id(Kind.CLAIM, c.id),
-                "source": source_json(sources[c.source_id]),
-                "participation_id": None
-                if c.participation_id is None
-                else encode_id(Kind.PARTICIPATION, c.participation_id),
-                "quote": c.quote,
-                "attribution": c.attribution,
-                "recorded_at": c.recorded_at.isoformat(),
-                "status": c.status,
-                "stage": c.stage,
-                "amount": money_json(c.amount),
-                "pre_money_valuation": money_json(c.pre_money_valuation),
-                "post_money_valuation": money_json(c.post_money_valuation),
-                "expected_close": fuzzy_date_json(c.expected_close),
-                "announced": fuzzy_date_json(c.announced),
-                "is_lead": c.is_lead,
-                "usd_rate": None if c.usd_rate is None else str(c.usd_rate),
-                "usd_rate_date": None if c.usd_rate_date is None else c.usd_rate_date.isoformat(),
-            }
-            for c in claims
-        ],
+        "claims": [claim_json(c, sources[c.source_id]) for c in claims],
         "history": [
             {
                 "at": e.at.isoformat(),
@@ -249,3 +273,60 @@ async def investments_json(db: Executor, participations: list[rows.Participation
             }
         )
     return answers
+
+
+State = rows.Organization | rows.Round | rows.Participation | rows.Claim
+Entity = Literal["organization", "round", "participation", "claim"]
+
+
+async def states_json(db: Executor, states: Sequence[State | None]) -> list[JSON | None]:
+    """Entities as their routes show them (a round without its participations, which are
+    entities of their own), in one query per kind of what they refer to: the change
+    feed's states. None for None, and for a past state that refers to what has been
+    deleted since: the entity itself was deleted or changed since, as later entries say
+    (a reference holds while it exists), so it has nothing left to show."""
+    orgs: set[uuid.UUID] = set()
+    people: set[uuid.UUID] = set()
+    source_ids: set[uuid.UUID] = set()
+    for state in states:
+        if isinstance(state, rows.Round):
+            orgs.add(state.company_id)
+        elif isinstance(state, rows.Participation):
+            found_orgs, found_people = _investor_ids([state])
+            orgs |= found_orgs
+            people |= found_people
+        elif isinstance(state, rows.Claim):
+            source_ids.add(state.source_id)
+    related = _Related()
+    await related.load(db, orgs, people)
+    sources = {s.id: s for s in await list_sources_by_ids(db, sorted(source_ids)) if s}
+    answers: list[JSON | None] = []
+    for state in states:
+        if state is None or related.lacks(state, sources):
+            answers.append(None)
+        elif isinstance(state, rows.Organization):
+            answers.append(organization_json(state))
+        elif isinstance(state, rows.Round):
+            answers.append(related.round_state(state))
+        elif isinstance(state, rows.Participation):
+            answers.append(related.participation(state))
+        else:
+            answers.append(claim_json(state, sources[state.source_id]))
+    return answers
+
+
+async def states_json_by_ids(
+    db: Executor, entity: Entity, ids: list[uuid.UUID]
+) -> list[JSON | None]:
+    """The entities of one kind with these ids as `states_json` shows them, in the order
+    of `ids`; None for an id that no longer exists."""
+    found: Sequence[State | None]
+    if entity == "organization":
+        found = await list_organizations_by_ids(db, ids)
+    elif entity == "round":
+        found = await list_rounds_by_ids(db, ids)
+    elif entity == "participation":
+        found = await list_participations_by_ids(db, ids)
+    else:
+        found = await list_claims_by_ids(db, ids)
+    return await states_json(db, found)
