@@ -6,8 +6,8 @@ import logging
 import logging.config
 import signal
 import sys
-import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -23,6 +23,7 @@ from api.cli.workers import serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
+from db.access.keys import list_keys
 from db.access.principal import Scope
 from db.imports import crunchbase
 from db.infra.migrate import migrate as apply_migrations
@@ -59,21 +60,48 @@ def _settings() -> Settings:
         raise click.ClickException(f"configuration: {problems}") from None
 
 
-async def _prepare(url: str, *, seed: str) -> None:
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    applied: list[str]
+    # Rows the demo set added; None when it was not asked for.
+    loaded: int | None
+    # What a newcomer on an empty DATABASE_URL lacks.
+    had_data: bool
+    has_keys: bool
+
+
+async def _prepare(url: str, *, seed: str) -> _Prepared:
     """Migrate, then load the demo set: always, never, or only into an empty database."""
     conn = await asyncpg.connect(url)
     try:
-        applied = await apply_migrations(conn)
+        applied = [name.removesuffix(".sql") for name in await apply_migrations(conn)]
         for name in applied:
             # Logged, not echoed: stdout is for what a command answers (`keys list`: keys
             # only), and under `serve` every stderr line is a JSON log line.
             logger.info("applied migration %s", name)
-        empty = not await conn.fetchval("select exists (select 1 from organizations)")
-        if seed == "always" or (seed == "if-empty" and empty):
-            await load_demo(conn)
-            logger.info("loaded the demo data set")
+        had_data = await conn.fetchval("select exists (select 1 from organizations)")
+        loaded = None
+        if seed == "always" or (seed == "if-empty" and not had_data):
+            loaded = await load_demo(conn)
+            logger.info("loaded the demo data set: %d rows", loaded)
+        has_keys = any(key.revoked_at is None for key in await list_keys(conn))
     finally:
         await conn.close()
+    return _Prepared(applied, loaded, had_data, has_keys)
+
+
+def _say_what_is_missing(prepared: _Prepared) -> None:
+    """On DATABASE_URL, `serve` loads nothing and makes no key: say how to, when needed."""
+    if not prepared.had_data:
+        click.echo(
+            "The database holds no data yet: `dealgraph seed` (with the same DATABASE_URL) "
+            "loads the demo data set."
+        )
+    if not prepared.has_keys:
+        click.echo(
+            "No API key yet, and every request needs one: `dealgraph keys create --name me "
+            "--scope write` (with the same DATABASE_URL) makes one."
+        )
 
 
 # How long in-flight requests may take to finish after SIGTERM before they are cut off.
@@ -119,7 +147,9 @@ def serve(host: str, port: int, workers: int) -> None:
     # database starts, so that a SIGTERM while it starts stops it too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _database(settings) as (url, embedded):
-        asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
+        prepared = asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
+        if not embedded:
+            _say_what_is_missing(prepared)
         demo_key = None
         if embedded:
             # As root in a private directory the cluster lives elsewhere (api/cli/embedded.py)
@@ -166,14 +196,19 @@ def serve(host: str, port: int, workers: int) -> None:
 def migrate() -> None:
     """Apply pending database migrations."""
     with _database(_settings()) as (url, _):
-        asyncio.run(_prepare(url, seed="never"))
+        prepared = asyncio.run(_prepare(url, seed="never"))
+    click.echo(f"applied {', '.join(prepared.applied)}" if prepared.applied else "up to date")
 
 
 @main.command()
 def seed() -> None:
     """Load the demo data set (the Amazon-OpenAI article); running it again changes nothing."""
     with _database(_settings()) as (url, _):
-        asyncio.run(_prepare(url, seed="always"))
+        prepared = asyncio.run(_prepare(url, seed="always"))
+    if prepared.loaded:
+        click.echo(f"loaded the demo data set: {prepared.loaded} rows")
+    else:
+        click.echo("the demo data set is there already: nothing loaded")
 
 
 @main.group()
@@ -221,12 +256,13 @@ def keys_list() -> None:
 
 
 @keys.command("revoke")
-@click.argument("key_id", type=click.UUID)
-def keys_revoke(key_id: uuid.UUID) -> None:
-    """Revoke a key; every server refuses it from its next request on."""
+@click.argument("key")
+def keys_revoke(key: str) -> None:
+    """Revoke a key, named by its id, a unique start of it, or the secret's start that
+    `keys list` shows; every server refuses it from its next request on."""
     with _database(_settings()) as (url, _):
         asyncio.run(_prepare(url, seed="never"))
-        asyncio.run(key_commands.revoke(url, key_id=key_id))
+        asyncio.run(key_commands.revoke(url, key=key))
 
 
 @main.group(name="import")
