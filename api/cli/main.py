@@ -74,7 +74,7 @@ async def _prepare(url: str, *, seed: str) -> _Prepared:
     """Migrate, then load the demo set: always, never, or only into an empty database."""
     conn = await asyncpg.connect(url)
     try:
-        applied = [name.removesuffix(".sql") for name in await apply_migrations(conn)]
+        applied = await apply_migrations(conn)
         for name in applied:
             # Logged, not echoed: stdout is for what a command answers (`keys list`: keys
             # only), and under `serve` every stderr line is a JSON log line.
@@ -197,7 +197,8 @@ def migrate() -> None:
     """Apply pending database migrations."""
     with _database(_settings()) as (url, _):
         prepared = asyncio.run(_prepare(url, seed="never"))
-    click.echo(f"applied {', '.join(prepared.applied)}" if prepared.applied else "up to date")
+    applied = ", ".join(name.removesuffix(".sql") for name in prepared.applied)
+    click.echo(f"applied {applied}" if applied else "up to date")
 
 
 @main.command()
