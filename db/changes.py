@@ -1,27 +1,25 @@
 """Reading the change feed that the triggers of migration 0004 write.
 
-An entry keeps its entity's row as it was after the change (migration 0030); it is read
-back here as the same row type the entity's own queries give, for one renderer to show.
+An entry says which entity changed and how; what it shows of the entity is read by the
+REST representation from the entity's own tables (api/rest/representations.py), so that
+the feed and the entity routes show it alike.
 """
 
 import base64
 import datetime
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
-
-from asyncpg import Record
 
 from db.infra.errors import BadInput
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Executor
-from db.rounds import ROUND_COLUMNS
-from db.rows import Claim, Organization, Participation, Round
 
 _ENTITY_KINDS = {
     "organization": Kind.ORGANIZATION,
     "round": Kind.ROUND,
     "participation": Kind.PARTICIPATION,
     "claim": Kind.CLAIM,
+    "acquisition": Kind.ACQUISITION,
 }
 
 
@@ -50,47 +48,15 @@ class FeedPosition:
 
 START = FeedPosition(0, 0)
 
-State = Organization | Round | Participation | Claim
-
-# Per entity: its table, the alias of a state read back as a row of it, the row's columns
-# as its own queries select them, and how a record of them becomes a row.
-_STATES: dict[str, tuple[str, str, str, Callable[[Record], State]]] = {
-    "organization": (
-        "organizations",
-        "s",
-        """s.id, s.slug, s.name, s.description, s.website, s.country_code, s.city,
-           s.founded_on, s.founded_precision, s.categories, s.investor_types::text[],
-           array(select jsonb_array_elements_text(c.state -> 'aliases')) as aliases""",
-        Organization.from_record,
-    ),
-    "round": ("rounds", "r", ROUND_COLUMNS, Round.from_record),
-    "participation": (
-        "participations",
-        "s",
-        """s.id, s.round_id, s.investor_organization_id, s.investor_person_id,
-           s.amount, s.is_lead, s.status, s.stage""",
-        Participation.from_record,
-    ),
-    "claim": (
-        "claims",
-        "s",
-        """s.id, s.source_id, s.round_id, s.participation_id, s.quote, s.attribution,
-           s.status, s.stage, s.amount, s.pre_money_valuation, s.post_money_valuation,
-           s.expected_close_on, s.expected_close_precision, s.announced_on,
-           s.announced_precision, s.is_lead, s.usd_rate, s.usd_rate_date, s.recorded_at""",
-        Claim.from_record,
-    ),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Change:
     entity: str
+    # The entity's id as the API shows it, and as its table keeps it.
     entity_id: str
+    row_id: uuid.UUID
     operation: str
     at: datetime.datetime
-    # The entity after the change; None after a delete.
-    state: State | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,41 +83,15 @@ async def list_changes(db: Executor, *, after: FeedPosition, limit: int) -> Chan
         limit + 1,
     )
     page = records[:limit]
-    states = await _states(db, {r["entity"]: [] for r in page}, page)
     changes = [
         Change(
             entity=r["entity"],
             entity_id=encode_id(_ENTITY_KINDS[r["entity"]], r["entity_id"]),
+            row_id=r["entity_id"],
             operation=r["operation"],
             at=r["at"],
-            state=states.get(r["id"]),
         )
         for r in page
     ]
     last = FeedPosition(page[-1]["xid"], page[-1]["id"]) if page else after
     return ChangePage(changes=changes, next_position=last, has_more=len(records) > limit)
-
-
-async def _states(
-    db: Executor, by_entity: dict[str, list[int]], page: list[Record]
-) -> dict[int, State]:
-    """The states of a page's entries by entry id: one statement per entity on the page."""
-    for r in page:
-        if r["operation"] != "delete":
-            by_entity[r["entity"]].append(r["id"])
-    states: dict[int, State] = {}
-    for entity, ids in by_entity.items():
-        if not ids:
-            continue
-        table, alias, columns, from_record = _STATES[entity]
-        records = await db.fetch(
-            f"""
-            select c.id as change_id, {columns}
-            from changes c
-            cross join lateral jsonb_populate_record(null::{table}, c.state) {alias}
-            where c.id = any($1::bigint[])
-            """,
-            ids,
-        )
-        states.update((r["change_id"], from_record(r)) for r in records)
-    return states

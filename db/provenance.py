@@ -1,4 +1,5 @@
-"""Provenance of round facts: sources, the claims they make, negotiators, status events."""
+"""Provenance of deal facts (rounds and acquisitions): sources, the claims they make,
+negotiators, status events."""
 
 import uuid
 
@@ -7,10 +8,10 @@ from db.infra.types import Executor
 from db.rows import Claim, Negotiator, Source, StatusEvent
 
 _CLAIM_SELECT = """
-    select id, source_id, round_id, participation_id, quote, attribution, status, stage,
-           amount, pre_money_valuation, post_money_valuation,
+    select id, source_id, round_id, acquisition_id, participation_id, quote, attribution,
+           status, stage, amount, pre_money_valuation, post_money_valuation,
            expected_close_on, expected_close_precision, announced_on, announced_precision,
-           is_lead, usd_rate, usd_rate_date, recorded_at
+           is_lead, usd_rate, usd_rate_date, recorded_at, closed_on, terms, percent_acquired
     from claims
 """
 
@@ -65,7 +66,8 @@ async def list_status_events_by_rounds(
     """Each round's own status history (not its participations'), oldest first."""
     records = await db.fetch(
         """
-        select id, round_id, participation_id, at, status, stage, source_id, recorded_at
+        select id, round_id, acquisition_id, participation_id, at, status, stage, source_id,
+               recorded_at
         from status_events
         where round_id = any($1::uuid[]) and participation_id is null
         order by round_id, at, recorded_at, id
@@ -78,3 +80,36 @@ async def list_status_events_by_rounds(
 async def list_claims_by_ids(db: Executor, ids: list[uuid.UUID]) -> list[Claim | None]:
     records = await db.fetch(f"{_CLAIM_SELECT} where id = any($1::uuid[])", ids)
     return one_per_key(ids, ((r["id"], Claim.from_record(r)) for r in records))
+
+
+async def list_claims_by_acquisitions(
+    db: Executor, acquisition_ids: list[uuid.UUID]
+) -> list[list[Claim]]:
+    """Each acquisition's claims, oldest first."""
+    records = await db.fetch(
+        f"{_CLAIM_SELECT} where acquisition_id = any($1::uuid[])"
+        " order by acquisition_id, recorded_at, id",
+        acquisition_ids,
+    )
+    return many_per_key(
+        acquisition_ids, ((r["acquisition_id"], Claim.from_record(r)) for r in records)
+    )
+
+
+async def list_status_events_by_acquisitions(
+    db: Executor, acquisition_ids: list[uuid.UUID]
+) -> list[list[StatusEvent]]:
+    """Each acquisition's status history, oldest first."""
+    records = await db.fetch(
+        """
+        select id, round_id, acquisition_id, participation_id, at, status, stage, source_id,
+               recorded_at
+        from status_events
+        where acquisition_id = any($1::uuid[])
+        order by acquisition_id, at, recorded_at, id
+        """,
+        acquisition_ids,
+    )
+    return many_per_key(
+        acquisition_ids, ((r["acquisition_id"], StatusEvent.from_record(r)) for r in records)
+    )

@@ -203,7 +203,9 @@ class Source:
 class Claim:
     id: uuid.UUID
     source_id: uuid.UUID
-    round_id: uuid.UUID
+    # A claim is about a round (or one participation in it) or about an acquisition.
+    round_id: uuid.UUID | None
+    acquisition_id: uuid.UUID | None
     participation_id: uuid.UUID | None
     quote: str | None
     attribution: str | None
@@ -218,6 +220,9 @@ class Claim:
     usd_rate: Decimal | None
     usd_rate_date: datetime.date | None
     recorded_at: datetime.datetime
+    closed_on: datetime.date | None
+    terms: str | None
+    percent_acquired: Decimal | None
 
     @classmethod
     def from_record(cls, r: Record) -> "Claim":
@@ -225,6 +230,7 @@ class Claim:
             id=r["id"],
             source_id=r["source_id"],
             round_id=r["round_id"],
+            acquisition_id=r["acquisition_id"],
             participation_id=r["participation_id"],
             quote=r["quote"],
             attribution=r["attribution"],
@@ -239,6 +245,9 @@ class Claim:
             usd_rate=r["usd_rate"],
             usd_rate_date=r["usd_rate_date"],
             recorded_at=r["recorded_at"],
+            closed_on=r["closed_on"],
+            terms=r["terms"],
+            percent_acquired=plain_decimal(r["percent_acquired"]),
         )
 
 
@@ -253,7 +262,8 @@ class Negotiator:
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
     id: uuid.UUID
-    round_id: uuid.UUID
+    round_id: uuid.UUID | None
+    acquisition_id: uuid.UUID | None
     participation_id: uuid.UUID | None
     at: datetime.datetime
     status: str
@@ -266,6 +276,7 @@ class StatusEvent:
         return cls(
             id=r["id"],
             round_id=r["round_id"],
+            acquisition_id=r["acquisition_id"],
             participation_id=r["participation_id"],
             at=r["at"],
             status=r["status"],
@@ -273,3 +284,38 @@ class StatusEvent:
             source_id=r["source_id"],
             recorded_at=r["recorded_at"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Acquisition:
+    id: uuid.UUID
+    target_id: uuid.UUID
+    status: str
+    stage: str
+    announced: FuzzyDate | None
+    closed_on: datetime.date | None
+    price: MoneyEstimate | None
+    terms: str | None
+    percent_acquired: Decimal | None
+
+    @classmethod
+    def from_record(cls, r: Record) -> "Acquisition":
+        return cls(
+            id=r["id"],
+            target_id=r["target_id"],
+            status=r["status"],
+            stage=r["stage"],
+            announced=FuzzyDate.from_db(r["announced_on"], r["announced_precision"]),
+            closed_on=r["closed_on"],
+            price=MoneyEstimate.from_db(r["price"]),
+            terms=r["terms"],
+            percent_acquired=plain_decimal(r["percent_acquired"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Acquirer:
+    acquisition_id: uuid.UUID
+    organization_id: uuid.UUID
+    is_lead: bool
+    added_at: datetime.datetime

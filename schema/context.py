@@ -9,6 +9,13 @@ from strawberry.dataloader import DataLoader
 
 from db import rows
 from db.access.principal import Principal
+from db.acquisitions import (
+    count_acquisitions_of_acquirers,
+    list_acquirers_by_acquisitions,
+    list_acquisitions_by_ids,
+    list_acquisitions_of_acquirers,
+    list_acquisitions_of_targets,
+)
 from db.infra.batch import pages_per_parent
 from db.infra.pagination import Page, PageRequest
 from db.infra.types import Pool
@@ -21,10 +28,12 @@ from db.participations import (
 )
 from db.people import list_people_by_ids
 from db.provenance import (
+    list_claims_by_acquisitions,
     list_claims_by_ids,
     list_claims_by_rounds,
     list_negotiators_by_rounds,
     list_sources_by_ids,
+    list_status_events_by_acquisitions,
     list_status_events_by_rounds,
 )
 from db.rounds import count_rounds_of_companies, list_rounds_by_ids, list_rounds_of_companies
@@ -92,6 +101,29 @@ class Loaders:
         )
         self.status_events_by_round: DataLoader[uuid.UUID, list[rows.StatusEvent]] = DataLoader(
             partial(list_status_events_by_rounds, pool)
+        )
+        self.acquisition_by_id: DataLoader[uuid.UUID, rows.Acquisition | None] = DataLoader(
+            partial(list_acquisitions_by_ids, pool)
+        )
+        self.acquirers_by_acquisition: DataLoader[uuid.UUID, list[rows.Acquirer]] = DataLoader(
+            partial(list_acquirers_by_acquisitions, pool)
+        )
+        self.claims_by_acquisition: DataLoader[uuid.UUID, list[rows.Claim]] = DataLoader(
+            partial(list_claims_by_acquisitions, pool)
+        )
+        self.status_events_by_acquisition: DataLoader[uuid.UUID, list[rows.StatusEvent]] = (
+            DataLoader(partial(list_status_events_by_acquisitions, pool))
+        )
+        self.acquisitions_by_target: DataLoader[uuid.UUID, list[rows.Acquisition]] = DataLoader(
+            partial(list_acquisitions_of_targets, pool)
+        )
+        self.acquisitions_page_by_acquirer: DataLoader[
+            tuple[uuid.UUID, PageRequest], Page[rows.Acquisition]
+        ] = DataLoader(
+            lambda keys: pages_per_parent(keys, partial(list_acquisitions_of_acquirers, pool))
+        )
+        self.acquisitions_count_by_acquirer: DataLoader[uuid.UUID, int] = DataLoader(
+            partial(count_acquisitions_of_acquirers, pool)
         )
 
 

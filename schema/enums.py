@@ -101,3 +101,16 @@ class OrderDirection(Enum):
 class OrganizationRole(Enum):
     RAISED = "RAISED"
     INVESTED = "INVESTED"
+
+
+@strawberry.enum(description="How an acquisition is paid for.")
+class AcquisitionTerms(Enum):
+    CASH = "CASH"
+    STOCK = "STOCK"
+    MIXED = "MIXED"
+
+
+@strawberry.enum
+class AcquisitionOrderField(Enum):
+    ANNOUNCED_ON = "ANNOUNCED_ON"
+    PRICE_USD = "PRICE_USD"

@@ -7,6 +7,8 @@ import uuid
 
 import strawberry
 
+from db.acquisitions import AcquisitionFilter as DbAcquisitionFilter
+from db.acquisitions import AcquisitionOrder as DbAcquisitionOrder
 from db.infra.errors import BadInput, NotFound
 from db.infra.ids import Kind
 from db.organizations import OrganizationFilter as DbOrganizationFilter
@@ -14,6 +16,7 @@ from db.rounds import RoundFilter as DbRoundFilter
 from db.rounds import RoundOrder as DbRoundOrder
 from schema.context import Context
 from schema.enums import (
+    AcquisitionOrderField,
     DealStage,
     DealStatus,
     InvestorType,
@@ -92,6 +95,64 @@ class RoundOrder:
 
     def to_db(self) -> DbRoundOrder:
         return DbRoundOrder(field=self.field.value, direction=self.direction.value)
+
+
+async def _organization_id(context: Context, public_id: str, field: str) -> uuid.UUID:
+    value = id_argument(Kind.ORGANIZATION, public_id, field)
+    if await context.loaders.organization_by_id.load(value) is None:
+        raise NotFound(f"{field}: no organization has the id {public_id!r}", field=field)
+    return value
+
+
+def _check_dates(announced_from: datetime.date | None, announced_to: datetime.date | None) -> None:
+    if announced_from is not None and announced_to is not None and announced_from > announced_to:
+        raise BadInput(
+            "filter.announcedFrom is after filter.announcedTo", field="filter.announcedFrom"
+        )
+
+
+@strawberry.input
+class AcquisitionFilter:
+    status: list[DealStatus] | None = None
+    stage: list[DealStage] | None = None
+    acquirer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An acquirer, lead or not."
+    )
+    target_id: strawberry.ID | None = None
+    announced_from: datetime.date | None = None
+    announced_to: datetime.date | None = None
+    min_price_usd: decimal.Decimal | None = None
+
+    async def to_db(self, context: Context) -> DbAcquisitionFilter:
+        acquirer_id = target_id = None
+        if self.acquirer_id is not None:
+            acquirer_id = await _organization_id(context, self.acquirer_id, "filter.acquirerId")
+        if self.target_id is not None:
+            target_id = await _organization_id(context, self.target_id, "filter.targetId")
+        if self.min_price_usd is not None and not 0 <= self.min_price_usd < MAX_MIN_AMOUNT:
+            raise BadInput(
+                "filter.minPriceUsd: must be at least 0 and below 10^20",
+                field="filter.minPriceUsd",
+            )
+        _check_dates(self.announced_from, self.announced_to)
+        return DbAcquisitionFilter(
+            statuses=None if self.status is None else [s.value for s in self.status],
+            stages=None if self.stage is None else [s.value for s in self.stage],
+            acquirer_id=acquirer_id,
+            target_id=target_id,
+            announced_from=self.announced_from,
+            announced_to=self.announced_to,
+            min_price_usd=self.min_price_usd,
+        )
+
+
+@strawberry.input
+class AcquisitionOrder:
+    field: AcquisitionOrderField
+    direction: OrderDirection
+
+    def to_db(self) -> DbAcquisitionOrder:
+        return DbAcquisitionOrder(field=self.field.value, direction=self.direction.value)
 
 
 async def _investor_id(context: Context, public_id: str) -> uuid.UUID:

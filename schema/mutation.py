@@ -165,29 +165,34 @@ class RoundPayload:
 _Operation = Callable[[Connection, uuid.UUID], Awaitable[WriteResult]]
 
 
-def _user_error(e: BadInput) -> RoundPayload:
+def user_errors(e: BadInput) -> list[UserError]:
+    """An expected failure as the payload's userErrors, its field under `input`."""
     path = e.path if isinstance(e, WriteError) else (e.field or "").split(".")
     field = [part for part in path if part]
     if field and field[0] != "input":
         field = ["input", *field]
-    return RoundPayload(
-        round=None, user_errors=[UserError(message=e.message, field=field or None, code=e.code)]
-    )
+    return [UserError(message=e.message, field=field or None, code=e.code)]
+
+
+def check_may_write(info: strawberry.Info[Context, None]) -> uuid.UUID:
+    """The id of the key behind a mutation, which must have the write scope."""
+    principal = info.context.principal
+    if principal is None or not principal.may(Scope.WRITE):
+        raise Forbidden("this key may not write: it needs the write scope")
+    return principal.key_id
 
 
 async def _run(
     info: strawberry.Info[Context, None], prepare: Callable[[], _Operation]
 ) -> RoundPayload:
-    principal = info.context.principal
-    if principal is None or not principal.may(Scope.WRITE):
-        raise Forbidden("this key may not write: it needs the write scope")
+    key_id = check_may_write(info)
     try:
         operation = prepare()
         async with info.context.pool.acquire() as conn, conn.transaction():
-            result = await operation(conn, principal.key_id)
+            result = await operation(conn, key_id)
             [found] = await list_rounds_by_ids(conn, [result.round_id])
     except BadInput as e:
-        return _user_error(e)
+        return RoundPayload(round=None, user_errors=user_errors(e))
     assert found is not None  # written in this very transaction
     return RoundPayload(round=Round.from_row(found), user_errors=[])
 

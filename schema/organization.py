@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db import rows
+from db.acquisitions import acquirer_scope
 from db.infra.ids import Kind, encode_id
 from db.infra.pagination import page_request
 from db.participations import investments_scope
@@ -17,8 +18,10 @@ from schema.money import FuzzyDate
 from schema.node import Investor, Node
 
 if TYPE_CHECKING:
+    from schema.acquisition import Acquisition
     from schema.round import Participation, Round
 
+AcquisitionRef = Annotated["Acquisition", strawberry.lazy("schema.acquisition")]
 RoundRef = Annotated["Round", strawberry.lazy("schema.round")]
 ParticipationRef = Annotated["Participation", strawberry.lazy("schema.round")]
 
@@ -85,6 +88,37 @@ class Organization(Node, Investor):
         before: str | None = None,
     ) -> Connection[ParticipationRef]:
         return await investments_connection(info, self.row.id, first, after, last, before)
+
+    @strawberry.field(
+        description="The acquisitions it makes (lead or not), the latest announced first."
+    )
+    async def acquisitions(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AcquisitionRef]:
+        from schema.acquisition import Acquisition
+
+        loaders = info.context.loaders
+        request = page_request(
+            acquirer_scope(self.row.id), first=first, after=after, last=last, before=before
+        )
+        page = await loaders.acquisitions_page_by_acquirer.load((self.row.id, request))
+        return Connection.from_page(
+            page,
+            Acquisition.from_row,
+            lambda: loaders.acquisitions_count_by_acquirer.load(self.row.id),
+        )
+
+    @strawberry.field(description="The acquisitions of it, the latest announced first.")
+    async def acquired_by(self, info: strawberry.Info[Context, None]) -> list[AcquisitionRef]:
+        from schema.acquisition import Acquisition
+
+        found = await info.context.loaders.acquisitions_by_target.load(self.row.id)
+        return [Acquisition.from_row(a) for a in found]
 
 
 async def investments_connection(

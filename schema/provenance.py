@@ -10,7 +10,7 @@ import strawberry
 from db import rows
 from db.infra.ids import Kind, encode_id
 from schema.context import Context
-from schema.enums import DealStage, DealStatus, SourceKind
+from schema.enums import AcquisitionTerms, DealStage, DealStatus, SourceKind
 from schema.money import FuzzyDate, MoneyEstimate
 from schema.node import Node
 
@@ -48,8 +48,9 @@ async def load_source(info: strawberry.Info[Context, None], source_id: uuid.UUID
 
 
 @strawberry.type(
-    description="What one source says about a round or one participation in it. "
-    "A null field means the source says nothing about it."
+    description="What one source says about a round, one participation in it, or an "
+    "acquisition (whose price is its amount). A null field means the source says nothing "
+    "about it."
 )
 class Claim(Node):
     row: strawberry.Private[rows.Claim]
@@ -73,6 +74,11 @@ class Claim(Node):
     usd_rate_date: datetime.date | None = strawberry.field(
         description="The date of that European Central Bank reference rate."
     )
+    closed_on: datetime.date | None = strawberry.field(
+        description="When the acquisition closed, by this source."
+    )
+    terms: AcquisitionTerms | None
+    percent_acquired: decimal.Decimal | None
 
     @classmethod
     def from_row(cls, row: rows.Claim) -> "Claim":
@@ -92,6 +98,9 @@ class Claim(Node):
             is_lead=row.is_lead,
             usd_rate=row.usd_rate,
             usd_rate_date=row.usd_rate_date,
+            closed_on=row.closed_on,
+            terms=None if row.terms is None else AcquisitionTerms(row.terms),
+            percent_acquired=row.percent_acquired,
         )
 
     @strawberry.field
@@ -106,6 +115,7 @@ class Claim(Node):
 
         if self.row.participation_id is None:
             return None
+        assert self.row.round_id is not None  # a participation's claims are a round's
         siblings = await info.context.loaders.participations_by_round.load(
             (self.row.round_id, None)
         )

@@ -5,15 +5,29 @@ from dataclasses import replace
 
 import strawberry
 
+from db.acquisitions import AcquisitionOrder as DbAcquisitionOrder
+from db.acquisitions import (
+    acquisitions_page_request,
+    count_acquisitions,
+    list_acquisitions,
+    list_acquisitions_by_ids,
+)
 from db.infra.errors import BadInput
 from db.infra.ids import Kind
 from db.infra.pagination import page_request
 from db.organizations import count_organizations, list_organizations, organizations_scope
 from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import count_rounds, list_rounds, list_rounds_by_ids, rounds_page_request
+from schema.acquisition import Acquisition
 from schema.connection import Connection
 from schema.context import Context
-from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
+from schema.filters import (
+    AcquisitionFilter,
+    AcquisitionOrder,
+    OrganizationFilter,
+    RoundFilter,
+    RoundOrder,
+)
 from schema.ids import any_id_argument, id_argument
 from schema.node import Node
 from schema.organization import Organization, Person
@@ -46,6 +60,9 @@ class Query:
             case Kind.PARTICIPATION:
                 participation = await loaders.participation_by_id.load(value)
                 return None if participation is None else Participation.from_row(participation)
+            case Kind.ACQUISITION:
+                acquisition = await loaders.acquisition_by_id.load(value)
+                return None if acquisition is None else Acquisition.from_row(acquisition)
 
     @strawberry.field(
         description="A round by its id; null when none has that id. With asOf, the round "
@@ -90,6 +107,53 @@ class Query:
             page,
             lambda row: Round.from_row(row, as_of),
             lambda: count_rounds(pool, filter=db_filter),
+        )
+
+    @strawberry.field(
+        description="An acquisition by its id; null when none has that id. With asOf, as it "
+        "was known then (claims recorded by that time), null if it was not known yet."
+    )
+    async def acquisition(
+        self,
+        info: strawberry.Info[Context, None],
+        id: strawberry.ID,
+        as_of: datetime.datetime | None = None,
+    ) -> Acquisition | None:
+        acquisition_id = id_argument(Kind.ACQUISITION, id, "id")
+        if as_of is None:
+            found = await info.context.loaders.acquisition_by_id.load(acquisition_id)
+        else:
+            [found] = await list_acquisitions_by_ids(
+                info.context.pool, [acquisition_id], as_of=as_of
+            )
+        return None if found is None else Acquisition.from_row(found, as_of)
+
+    @strawberry.field(
+        description="Acquisitions matching the filter; by default the latest announced "
+        "first, undated ones last."
+    )
+    async def acquisitions(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: AcquisitionFilter | None = None,
+        order_by: AcquisitionOrder | None = None,
+        as_of: datetime.datetime | None = None,
+    ) -> Connection[Acquisition]:
+        pool = info.context.pool
+        db_filter = replace(await (filter or AcquisitionFilter()).to_db(info.context), as_of=as_of)
+        order = DbAcquisitionOrder() if order_by is None else order_by.to_db()
+        request = acquisitions_page_request(
+            db_filter, order, first=first, after=after, last=last, before=before
+        )
+        page = await list_acquisitions(pool, filter=db_filter, order=order, page=request)
+        return Connection.from_page(
+            page,
+            lambda row: Acquisition.from_row(row, as_of),
+            lambda: count_acquisitions(pool, filter=db_filter),
         )
 
     @strawberry.field(

@@ -4,11 +4,18 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.acquisition_mutation import AcquisitionMutation
 from schema.errors import ErrorCodes
-from schema.mutation import Mutation
+from schema.mutation import Mutation as RoundMutation
 from schema.organization import Organization, Person
 from schema.query import Query
 from schema.scalars import SCALARS
+
+
+@strawberry.type
+class Mutation(RoundMutation, AcquisitionMutation):
+    pass
+
 
 schema = strawberry.Schema(
     query=Query,

@@ -1,14 +1,21 @@
 """GET /v1/changes: the feed a partner follows to keep a mirror."""
 
+import uuid
+from typing import get_args
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from api.rest.protocol import QueryParams, json_answer
-from api.rest.representations import states_json
+from api.rest.representations import JSON, Entity, states_json_by_ids
 from api.state import pool_of
-from db.changes import START, FeedPosition, list_changes
+from db.changes import START, Change, FeedPosition, list_changes
 from db.infra.errors import BadInput
+from db.infra.types import Pool
+
+# The feed's entity names (the check constraint on changes.entity) are the renderer's.
+_ENTITIES: dict[str, Entity] = {name: name for name in get_args(Entity)}
 
 
 async def list_changes_endpoint(request: Request) -> Response:
@@ -26,7 +33,7 @@ async def list_changes_endpoint(request: Request) -> Response:
     # and be skipped (tests/api/test_replica.py shows it).
     pool = pool_of(request)
     page = await list_changes(pool, after=position, limit=params.limit())
-    states = await states_json(pool, [c.state for c in page.changes])
+    states = await _states(pool, page.changes)
     return json_answer(
         request,
         {
@@ -44,6 +51,21 @@ async def list_changes_endpoint(request: Request) -> Response:
             "has_more": page.has_more,
         },
     )
+
+
+async def _states(pool: Pool, changes: list[Change]) -> list[JSON | None]:
+    """Each entry's entity as its route shows it now (one query per kind on the page);
+    None after a delete, and for an entity deleted since (a later entry says so)."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for c in changes:
+        if c.operation != "delete":
+            wanted.setdefault(c.entity, set()).add(c.row_id)
+    shown: dict[tuple[str, uuid.UUID], JSON | None] = {}
+    for entity, ids in wanted.items():
+        ordered = sorted(ids)
+        answers = await states_json_by_ids(pool, _ENTITIES[entity], ordered)
+        shown.update(((entity, i), a) for i, a in zip(ordered, answers, strict=True))
+    return [shown.get((c.entity, c.row_id)) for c in changes]
 
 
 routes = [Route("/changes", list_changes_endpoint, methods=["GET"])]

@@ -1,27 +1,29 @@
 """Rows as the REST API shows them: snake_case JSON, ids as in GraphQL, money as strings.
 
 Each renderer loads what its rows refer to (companies, investors, sources) in one
-batch query per kind, whatever the number of rows. The change feed's entries are rendered
-by the same functions (`states_json`), and so is anything else that shows an entity by its
-id (`states_json_by_ids`).
+batch query per kind, whatever the number of rows. The change feed shows its entities
+with the same functions (`states_json_by_ids`), as can anything else that shows an entity
+by its id.
 """
 
 import datetime
 import uuid
-from collections.abc import Sequence
 from typing import Any, Literal
 
 from db import rows
+from db.acquisitions import list_acquirers_by_acquisitions, list_acquisitions_by_ids
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Executor
 from db.organizations import list_organizations_by_ids
 from db.participations import list_participations_by_ids, list_participations_by_rounds
 from db.people import list_people_by_ids
 from db.provenance import (
+    list_claims_by_acquisitions,
     list_claims_by_ids,
     list_claims_by_rounds,
     list_negotiators_by_rounds,
     list_sources_by_ids,
+    list_status_events_by_acquisitions,
     list_status_events_by_rounds,
 )
 from db.rounds import list_rounds_by_ids
@@ -86,7 +88,11 @@ def source_json(s: rows.Source) -> JSON:
 def claim_json(c: rows.Claim, source: rows.Source) -> JSON:
     return {
         "id": encode_id(Kind.CLAIM, c.id),
-        "round_id": encode_id(Kind.ROUND, c.round_id),
+        # What it is about: a round (or one participation in it) or an acquisition.
+        "round_id": None if c.round_id is None else encode_id(Kind.ROUND, c.round_id),
+        "acquisition_id": None
+        if c.acquisition_id is None
+        else encode_id(Kind.ACQUISITION, c.acquisition_id),
         "source": source_json(source),
         "participation_id": None
         if c.participation_id is None
@@ -107,6 +113,34 @@ def claim_json(c: rows.Claim, source: rows.Source) -> JSON:
     }
 
 
+def acquisition_claim_json(c: rows.Claim, source: rows.Source) -> JSON:
+    return {
+        **claim_json(c, source),
+        "closed_on": None if c.closed_on is None else c.closed_on.isoformat(),
+        "terms": c.terms,
+        "percent_acquired": None if c.percent_acquired is None else str(c.percent_acquired),
+    }
+
+
+def event_json(e: rows.StatusEvent, sources: dict[uuid.UUID, rows.Source]) -> JSON:
+    return {
+        "at": e.at.isoformat(),
+        "status": e.status,
+        "stage": e.stage,
+        "source": None if e.source_id is None else source_json(sources[e.source_id]),
+    }
+
+
+async def sources_of(
+    db: Executor, claims: list[rows.Claim], events: list[rows.StatusEvent]
+) -> dict[uuid.UUID, rows.Source]:
+    """The sources of some claims and events, in one query."""
+    source_ids = sorted(
+        {c.source_id for c in claims} | {e.source_id for e in events if e.source_id}
+    )
+    return {s.id: s for s in await list_sources_by_ids(db, source_ids) if s is not None}
+
+
 class _Related:
     """The organizations and people some rows refer to, loaded in one query each."""
 
@@ -123,18 +157,6 @@ class _Related:
         if person_ids:
             people = await list_people_by_ids(db, sorted(person_ids))
             self.people.update((p.id, p) for p in people if p is not None)
-
-    def lacks(self, state: "State", sources: dict[uuid.UUID, rows.Source]) -> bool:
-        """Whether something `state` refers to was not found (deleted since)."""
-        if isinstance(state, rows.Round):
-            return state.company_id not in self.organizations
-        if isinstance(state, rows.Participation):
-            if state.investor_organization_id is not None:
-                return state.investor_organization_id not in self.organizations
-            return state.investor_person_id not in self.people
-        if isinstance(state, rows.Claim):
-            return state.source_id not in sources
-        return False
 
     def organization(self, org_id: uuid.UUID) -> JSON:
         return _ref(Kind.ORGANIZATION, self.organizations[org_id])
@@ -214,10 +236,7 @@ async def round_detail_json(
         events = [e for e in events if e.recorded_at <= as_of]
         known = {c.id for c in claims}
         negotiators = [n for n in negotiators if n.claim_id is None or n.claim_id in known]
-    source_ids = sorted(
-        {c.source_id for c in claims} | {e.source_id for e in events if e.source_id}
-    )
-    sources = {s.id: s for s in await list_sources_by_ids(db, source_ids) if s is not None}
+    sources = await sources_of(db, claims, events)
     orgs, people = _investor_ids(participations)
     orgs |= {found.company_id} | {n.organization_id for n in negotiators if n.organization_id}
     people |= {n.person_id for n in negotiators}
@@ -226,15 +245,7 @@ async def round_detail_json(
     return {
         **related.round(found, participations),
         "claims": [claim_json(c, sources[c.source_id]) for c in claims],
-        "history": [
-            {
-                "at": e.at.isoformat(),
-                "status": e.status,
-                "stage": e.stage,
-                "source": None if e.source_id is None else source_json(sources[e.source_id]),
-            }
-            for e in events
-        ],
+        "history": [event_json(e, sources) for e in events],
         "negotiators": [
             {
                 "person": _ref(Kind.PERSON, related.people[n.person_id]),
@@ -275,58 +286,91 @@ async def investments_json(db: Executor, participations: list[rows.Participation
     return answers
 
 
-State = rows.Organization | rows.Round | rows.Participation | rows.Claim
-Entity = Literal["organization", "round", "participation", "claim"]
+def _acquisition(a: rows.Acquisition, acquirers: list[rows.Acquirer], related: _Related) -> JSON:
+    lead = next(q for q in acquirers if q.is_lead)
+    return {
+        "id": encode_id(Kind.ACQUISITION, a.id),
+        "target": related.organization(a.target_id),
+        "lead_acquirer": related.organization(lead.organization_id),
+        "acquirers": [related.organization(q.organization_id) for q in acquirers],
+        "status": a.status,
+        "stage": a.stage,
+        "announced": fuzzy_date_json(a.announced),
+        "closed_on": None if a.closed_on is None else a.closed_on.isoformat(),
+        "price": money_json(a.price),
+        "terms": a.terms,
+        "percent_acquired": None if a.percent_acquired is None else str(a.percent_acquired),
+    }
 
 
-async def states_json(db: Executor, states: Sequence[State | None]) -> list[JSON | None]:
-    """Entities as their routes show them (a round without its participations, which are
-    entities of their own), in one query per kind of what they refer to: the change
-    feed's states. None for None, and for a past state that refers to what has been
-    deleted since: the entity itself was deleted or changed since, as later entries say
-    (a reference holds while it exists), so it has nothing left to show."""
-    orgs: set[uuid.UUID] = set()
-    people: set[uuid.UUID] = set()
-    source_ids: set[uuid.UUID] = set()
-    for state in states:
-        if isinstance(state, rows.Round):
-            orgs.add(state.company_id)
-        elif isinstance(state, rows.Participation):
-            found_orgs, found_people = _investor_ids([state])
-            orgs |= found_orgs
-            people |= found_people
-        elif isinstance(state, rows.Claim):
-            source_ids.add(state.source_id)
+async def acquisitions_json(
+    db: Executor, found: list[rows.Acquisition], as_of: datetime.datetime | None = None
+) -> list[JSON]:
+    """Acquisitions with their target and acquirers; as of a time, the acquirers known then."""
+    acquirers = await list_acquirers_by_acquisitions(db, [a.id for a in found])
+    if as_of is not None:
+        acquirers = [[q for q in qs if q.added_at <= as_of] for qs in acquirers]
     related = _Related()
-    await related.load(db, orgs, people)
-    sources = {s.id: s for s in await list_sources_by_ids(db, sorted(source_ids)) if s}
-    answers: list[JSON | None] = []
-    for state in states:
-        if state is None or related.lacks(state, sources):
-            answers.append(None)
-        elif isinstance(state, rows.Organization):
-            answers.append(organization_json(state))
-        elif isinstance(state, rows.Round):
-            answers.append(related.round_state(state))
-        elif isinstance(state, rows.Participation):
-            answers.append(related.participation(state))
-        else:
-            answers.append(claim_json(state, sources[state.source_id]))
-    return answers
+    orgs = {a.target_id for a in found} | {q.organization_id for qs in acquirers for q in qs}
+    await related.load(db, orgs, set())
+    return [_acquisition(a, qs, related) for a, qs in zip(found, acquirers, strict=True)]
+
+
+async def acquisition_detail_json(
+    db: Executor, found: rows.Acquisition, as_of: datetime.datetime | None = None
+) -> JSON:
+    """An acquisition with its claims and history; as of a time, what was recorded by then."""
+    [answer] = await acquisitions_json(db, [found], as_of)
+    [claims] = await list_claims_by_acquisitions(db, [found.id])
+    [events] = await list_status_events_by_acquisitions(db, [found.id])
+    if as_of is not None:
+        claims = [c for c in claims if c.recorded_at <= as_of]
+        events = [e for e in events if e.recorded_at <= as_of]
+    sources = await sources_of(db, claims, events)
+    return {
+        **answer,
+        "claims": [acquisition_claim_json(c, sources[c.source_id]) for c in claims],
+        "history": [event_json(e, sources) for e in events],
+    }
+
+
+Entity = Literal["organization", "round", "participation", "claim", "acquisition"]
 
 
 async def states_json_by_ids(
     db: Executor, entity: Entity, ids: list[uuid.UUID]
 ) -> list[JSON | None]:
-    """The entities of one kind with these ids as `states_json` shows them, in the order
-    of `ids`; None for an id that no longer exists."""
-    found: Sequence[State | None]
+    """Entities of one kind as their routes show them, in the order of `ids`, None for one
+    that no longer exists: an organization as GET /v1/organizations/{id}, a round or an
+    acquisition as GET /v1/rounds/{id} or /v1/acquisitions/{id} without their lists (their
+    participations and claims are entities of their own), a participation and a claim as
+    in those lists. One query per kind of row, whatever the number of ids."""
     if entity == "organization":
-        found = await list_organizations_by_ids(db, ids)
-    elif entity == "round":
-        found = await list_rounds_by_ids(db, ids)
-    elif entity == "participation":
-        found = await list_participations_by_ids(db, ids)
-    else:
-        found = await list_claims_by_ids(db, ids)
-    return await states_json(db, found)
+        return [
+            None if o is None else organization_json(o)
+            for o in await list_organizations_by_ids(db, ids)
+        ]
+    if entity == "acquisition":
+        acquisitions = await list_acquisitions_by_ids(db, ids)
+        shown = await acquisitions_json(db, [a for a in acquisitions if a is not None])
+        by_id = dict(zip([a.id for a in acquisitions if a is not None], shown, strict=True))
+        return [by_id.get(i) for i in ids]
+    if entity == "claim":
+        claims = await list_claims_by_ids(db, ids)
+        sources = await sources_of(db, [c for c in claims if c is not None], [])
+        return [
+            None
+            if c is None
+            else (claim_json if c.acquisition_id is None else acquisition_claim_json)(
+                c, sources[c.source_id]
+            )
+            for c in claims
+        ]
+    related = _Related()
+    if entity == "round":
+        rounds = await list_rounds_by_ids(db, ids)
+        await related.load(db, {r.company_id for r in rounds if r is not None}, set())
+        return [None if r is None else related.round_state(r) for r in rounds]
+    participations = await list_participations_by_ids(db, ids)
+    await related.load(db, *_investor_ids([p for p in participations if p is not None]))
+    return [None if p is None else related.participation(p) for p in participations]

@@ -10,8 +10,9 @@ import hashlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from pydantic import (
@@ -206,7 +207,25 @@ def _parse(model: type[M], raw: bytes) -> M:
         raise _Refused(problem(400, detail, parameter=where, code="BAD_USER_INPUT")) from None
 
 
-Write = Callable[[Connection, uuid.UUID], Awaitable[WriteResult]]
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a write answers: the written deal as JSON, whether it is new, and where it is."""
+
+    body: dict[str, Any]
+    created: bool
+    location: str
+
+
+Write = Callable[[Connection, uuid.UUID], Awaitable[Written]]
+# The path of a write's error when the deal named in the URL does not exist.
+_UNKNOWN_DEAL = (["roundId"], ["acquisitionId"])
+
+
+async def round_written(conn: Connection, result: WriteResult) -> Written:
+    [found] = await list_rounds_by_ids(conn, [result.round_id])
+    assert found is not None  # written in this very transaction
+    body = await round_detail_json(conn, found)
+    return Written(body, result.created, f"/v1/rounds/{body['id']}")
 
 
 async def _run(request: Request, raw: bytes, write: Write) -> Response:
@@ -248,23 +267,21 @@ async def _write_once(request: Request, raw: bytes, write: Write) -> Response:
                     headers={"Idempotent-Replayed": "true"},
                 )
         try:
-            result = await write(conn, principal.key_id)
+            written = await write(conn, principal.key_id)
         except WriteError as e:
-            # The round is the path's `id` here; other fields are the body's, snake_case.
-            unknown_round = e.path == ["roundId"]
-            status = 404 if unknown_round else 400
-            where = "id" if unknown_round else ".".join(_snake(part) for part in e.path)
+            # The deal is the path's `id` here; other fields are the body's, snake_case.
+            unknown_deal = e.path in _UNKNOWN_DEAL
+            status = 404 if unknown_deal else 400
+            where = "id" if unknown_deal else ".".join(_snake(part) for part in e.path)
             # Raising rolls the transaction back: nothing of the write stays.
             raise _Refused(
                 problem(status, f"{where}: {e.message}", parameter=where, code=e.code)
             ) from None
-        [found] = await list_rounds_by_ids(conn, [result.round_id])
-        assert found is not None  # written in this very transaction
-        body = orjson.dumps(await round_detail_json(conn, found))
-        status = 201 if result.created else 200
+        body = orjson.dumps(written.body)
+        status = 201 if written.created else 200
         if key is not None:
             await store_answer(conn, api_key_id=principal.key_id, key=key, status=status, body=body)
-    headers = {"Location": f"/v1/rounds/{orjson.loads(body)['id']}"} if result.created else None
+    headers = {"Location": written.location} if written.created else None
     return Response(body, status, media_type="application/json", headers=headers)
 
 
@@ -284,7 +301,11 @@ def _refusals(
 async def post_report(request: Request) -> Response:
     raw = await _body(request)
     report = _parse(ReportBody, raw).to_db()
-    return await _run(request, raw, lambda conn, key: report_round(conn, report, api_key_id=key))
+
+    async def write(conn: Connection, key: uuid.UUID) -> Written:
+        return await round_written(conn, await report_round(conn, report, api_key_id=key))
+
+    return await _run(request, raw, write)
 
 
 def _status_endpoint(status: str) -> Callable[[Request], Awaitable[Response]]:
@@ -296,9 +317,12 @@ def _status_endpoint(status: str) -> Callable[[Request], Awaitable[Response]]:
         except InvalidId as e:
             return problem(404, f"id: {e}", parameter="id", code="NOT_FOUND")
         statement = _parse(StatusBody, raw).to_db(round_id)
-        return await _run(
-            request, raw, lambda conn, key: state_status(conn, statement, status, api_key_id=key)
-        )
+
+        async def write(conn: Connection, key: uuid.UUID) -> Written:
+            result = await state_status(conn, statement, status, api_key_id=key)
+            return await round_written(conn, result)
+
+        return await _run(request, raw, write)
 
     return post_status
 

@@ -16,6 +16,7 @@ class Kind(enum.Enum):
     PARTICIPATION = "par"
     SOURCE = "src"
     CLAIM = "clm"
+    ACQUISITION = "acq"
 
 
 class InvalidId(ValueError):

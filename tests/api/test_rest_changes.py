@@ -12,12 +12,13 @@ from db.infra.ids import Kind, encode_id
 from db.infra.types import Pool
 from db.seed import seed
 
-ROUND_LISTS = ("participations", "claims", "history", "negotiators")
+DEAL_LISTS = ("participations", "claims", "history", "negotiators")
 
 
 async def _as_the_routes_show_them(client: httpx.AsyncClient, pool: Pool) -> dict[str, Any]:
-    """Every entity the feed covers, as GET /v1/organizations/{id} and GET /v1/rounds/{id}
-    show it: a round's participations and claims taken out of it, as entities of their own."""
+    """Every entity the feed covers, as GET /v1/organizations/{id}, /v1/rounds/{id} and
+    /v1/acquisitions/{id} show it: a deal's participations and claims taken out of it, as
+    entities of their own."""
     shown: dict[str, Any] = {}
     for org_id in await pool.fetchval("select array_agg(id) from organizations"):
         answer = await client.get(f"/v1/organizations/{encode_id(Kind.ORGANIZATION, org_id)}")
@@ -27,8 +28,14 @@ async def _as_the_routes_show_them(client: httpx.AsyncClient, pool: Pool) -> dic
         answer = await client.get(f"/v1/rounds/{encode_id(Kind.ROUND, round_id)}")
         assert answer.status_code == 200, answer.text
         detail = answer.json()
-        shown[detail["id"]] = {k: v for k, v in detail.items() if k not in ROUND_LISTS}
+        shown[detail["id"]] = {k: v for k, v in detail.items() if k not in DEAL_LISTS}
         shown.update((p["id"], p) for p in detail["participations"])
+        shown.update((c["id"], c) for c in detail["claims"])
+    for deal_id in await pool.fetchval("select coalesce(array_agg(id), '{}') from acquisitions"):
+        answer = await client.get(f"/v1/acquisitions/{encode_id(Kind.ACQUISITION, deal_id)}")
+        assert answer.status_code == 200, answer.text
+        detail = answer.json()
+        shown[detail["id"]] = {k: v for k, v in detail.items() if k not in DEAL_LISTS}
         shown.update((c["id"], c) for c in detail["claims"])
     return shown
 
@@ -94,6 +101,28 @@ async def test_a_mirror_follows_creates_updates_and_deletes(
     assert mirror.entities == await _as_the_routes_show_them(client, pool)
     # The round, the alias, the participation and its claim, the organization.
     assert mirror.seen - before == 5
+
+    # An acquisition, written as a partner would: it, its claim, its new organizations.
+    reported = await client.post(
+        "/v1/acquisition-reports",
+        json={
+            "target": {"name": "Mirror Target"},
+            "lead_acquirer": {"slug": "amazon"},
+            "other_acquirers": [{"name": "Mirror Partner"}],
+            "stage": "ANNOUNCED",
+            "price": {"qualifier": "ABOUT", "low": {"amount": "2000000", "currency": "EUR"}},
+            "terms": "CASH",
+            "source": {
+                "publisher": "Wire",
+                "published_at": "2026-01-30T10:00:00Z",
+                "kind": "PRESS_ON_RECORD",
+            },
+        },
+    )
+    assert reported.status_code == 201, reported.text
+    await mirror.sync(client)
+    assert reported.json()["id"] in mirror.entities
+    assert mirror.entities == await _as_the_routes_show_them(client, pool)
 
 
 async def test_an_empty_page_keeps_the_cursor(client: httpx.AsyncClient) -> None:

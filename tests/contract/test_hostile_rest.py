@@ -8,9 +8,10 @@ transaction is rolled back.
 """
 
 import asyncio
+import datetime
 import json
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,10 @@ import pytest
 
 from api.app import create_app
 from api.rest.docs import openapi_spec
+from db.acquisition_reports import AcquisitionReport, report_acquisition
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Pool
+from db.reports import EntityRef, SourceInput
 from db.seed import seed
 from tests import figures
 from tests.conftest import create_key
@@ -73,12 +76,44 @@ STATEMENT = {
     "investor": {"slug": NOBODY, "name": "Nobody"},
     "amount": MONEY,
 }
+ACQUISITION_REPORT = {
+    "target": {"slug": "openai", "name": "OpenAI"},
+    "lead_acquirer": {"slug": "amazon", "name": "Amazon"},
+    "stage": "CLOSED",
+    "source": SOURCE,
+    "other_acquirers": [{"slug": "microsoft", "name": "Microsoft"}, {"slug": NOBODY}],
+    "announced_on": "2026-01-30",
+    "closed_on": "2026-01-30",
+    "price": MONEY,
+    "terms": "CASH",
+    "percent_acquired": "100",
+    "quote": "A quote",
+}
+# An acquisition statement names no investor: a currency without a reference rate stops it.
+ACQUISITION_STATEMENT = {
+    "source": SOURCE,
+    "quote": "A quote",
+    "stage": "CLOSED",
+    "closed_on": "2026-01-30",
+    "price": {
+        "qualifier": "RANGE",
+        "low": {"amount": "1000", "currency": "XYZ"},
+        "high": {"amount": "2000", "currency": "XYZ"},
+    },
+}
 # The body; the field whose refusal stops it when nothing else does; a part left as it is
 # so that it keeps doing so.
 BODIES: dict[str, tuple[dict[str, Any], JsonPath, JsonPath | None]] = {
     "postReport": (REPORT, ("participations", 1, "investor", "slug"), ("participations", 1)),
     "postConfirmation": (STATEMENT, ("investor", "slug"), None),
     "postDenial": (STATEMENT, ("investor", "slug"), None),
+    "postAcquisitionReport": (
+        ACQUISITION_REPORT,
+        ("other_acquirers", 1, "slug"),
+        ("other_acquirers", 1),
+    ),
+    "postAcquisitionConfirmation": (ACQUISITION_STATEMENT, ("price", "low", "currency"), None),
+    "postAcquisitionDenial": (ACQUISITION_STATEMENT, ("price", "low", "currency"), None),
 }
 # What uvicorn refuses itself, with a plain-text 400, before the app sees the request: a
 # request line or a header over its size limit, bytes a request line cannot hold, a NUL
@@ -119,14 +154,17 @@ def schema_paths(schema: dict[str, Any], path: JsonPath = ()) -> Iterator[JsonPa
         yield from schema_paths(schema["items"], (*path, 0))
 
 
-def cases(key: str, path_values: dict[str, str]) -> Iterator[Case]:
+PathValue = Callable[[str, str], str]
+
+
+def cases(key: str, path_value: PathValue) -> Iterator[Case]:
     for path, item in openapi_spec()["paths"].items():
         for method, operation in item.items():
-            yield from _operation_cases(key, path_values, method.upper(), path, operation)
+            yield from _operation_cases(key, path_value, method.upper(), path, operation)
 
 
 def _operation_cases(
-    key: str, path_values: dict[str, str], method: str, path: str, operation: dict[str, Any]
+    key: str, path_value: PathValue, method: str, path: str, operation: dict[str, Any]
 ) -> Iterator[Case]:
     label = f"{method} {path}"
     parameters = [_ref(p) for p in operation.get("parameters", [])]
@@ -138,7 +176,7 @@ def _operation_cases(
         filled = path.encode()
         for p in parameters:
             if p["in"] == "path":
-                given = value if p["name"] == hostile else path_values[p["name"]].encode()
+                given = value if p["name"] == hostile else path_value(path, p["name"]).encode()
                 filled = filled.replace(b"{" + p["name"].encode() + b"}", given)
         return filled
 
@@ -219,12 +257,40 @@ async def round_id(pool: Pool) -> str:
     return encode_id(Kind.ROUND, found)
 
 
+@pytest.fixture(scope="module")
+async def acquisition_id(pool: Pool, round_id: str) -> str:
+    async with pool.acquire() as conn, conn.transaction():
+        written = await report_acquisition(
+            conn,
+            AcquisitionReport(
+                target=EntityRef(slug="openai"),
+                lead_acquirer=EntityRef(slug="amazon"),
+                stage="IN_TALKS",
+                source=SourceInput(
+                    publisher="Hostile Times",
+                    published_at=datetime.datetime(2026, 1, 30, tzinfo=datetime.UTC),
+                    kind="PRESS_ON_RECORD",
+                ),
+            ),
+            api_key_id=None,
+        )
+    return encode_id(Kind.ACQUISITION, written.acquisition_id)
+
+
 async def test_every_parameter_refuses_the_corpus_and_nothing_changes(
-    server: int, db_url: str, round_id: str
+    server: int, db_url: str, round_id: str, acquisition_id: str
 ) -> None:
     key = await create_key(db_url)
     before = await stored_data(db_url)
-    corpus = list(cases(key, {"id": round_id, "id_or_slug": "openai"}))
+    path_values = {"id": round_id, "id_or_slug": "openai"}
+
+    def path_value(path: str, name: str) -> str:
+        # {id} is an acquisition's under /v1/acquisitions, a round's elsewhere.
+        if name == "id" and path.startswith("/v1/acquisitions/"):
+            return acquisition_id
+        return path_values[name]
+
+    corpus = list(cases(key, path_value))
     gate = asyncio.Semaphore(8)
 
     async def run(case: Case) -> str | None:

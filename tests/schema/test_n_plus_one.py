@@ -69,6 +69,33 @@ async def data(pool: Pool) -> None:
         from new_rounds r, organizations o where o.slug in ('nvidia', 'softbank')
         """
     )
+    # Each company acquired by Nvidia with SoftBank, with a claim and a status event.
+    await pool.execute(
+        """
+        with source as (
+            insert into sources (publisher, kind, published_at)
+            values ('Fixture Wire', 'PRESS_ON_RECORD', '2021-01-01') returning id
+        ), new_acquisitions as (
+            insert into acquisitions (target_id, status, stage, announced_on,
+                                      announced_precision)
+            select o.id, 'REPORTED', 'IN_TALKS', date '2021-01-01', 'DAY'
+            from organizations o where o.slug like 'company-%'
+            returning id
+        ), new_acquirers as (
+            insert into acquirers (acquisition_id, organization_id, is_lead)
+            select a.id, o.id, o.slug = 'nvidia'
+            from new_acquisitions a, organizations o where o.slug in ('nvidia', 'softbank')
+        ), new_claims as (
+            insert into claims (source_id, acquisition_id, status, stage, quote)
+            select s.id, a.id, 'REPORTED', 'IN_TALKS', 'in talks'
+            from new_acquisitions a, source s
+            returning id, acquisition_id, source_id
+        )
+        insert into status_events (acquisition_id, at, status, stage, source_id, claim_id)
+        select acquisition_id, '2021-01-01', 'REPORTED', 'IN_TALKS', source_id, id
+        from new_claims
+        """
+    )
 
 
 async def _count(
@@ -95,6 +122,27 @@ SHAPES = {
           rounds(first: 5) { totalCount edges { node { stage participations { isLead } } } }
           investments(first: 5) { totalCount edges { node { round { company { name } } } } }
         } } } }
+    """,
+    "acquisitions with target, acquirers, claims, sources, history": """
+        query ($first: Int) { acquisitions(first: $first) { totalCount edges { node {
+          target { name acquiredBy { id } }
+          acquirers { name } leadAcquirer { name } price { usd }
+          claims { quote source { publisher } }
+          history { status source { publisher } }
+        } } } }
+    """,
+    "organizations with their acquisitions, as acquirer and as target": """
+        query ($first: Int) { organizations(first: $first) { totalCount edges { node {
+          acquisitions(first: 5) { totalCount edges { node { target { name } } } }
+          acquiredBy { id }
+        } } } }
+    """,
+    "an acquirer's acquisitions, their targets and who acquired them": """
+        query ($first: Int) { organization(slug: "nvidia") {
+          acquisitions(first: $first) { totalCount edges { node {
+            target { name acquiredBy { leadAcquirer { name } acquirers { slug } } }
+          } } }
+        } }
     """,
     "an investor's investments with their rounds and companies": """
         query ($first: Int) { organization(slug: "nvidia") {

@@ -45,6 +45,7 @@ STEPS = (
     "companies",
     "rounds",
     "investments",
+    "acquisitions",
     "accounting",
 )
 # What `rows` is told: a file's name, how many of its rows are settled (imported, merged
@@ -145,13 +146,12 @@ async def _import(
     companies = parse.companies(read(COMPANIES))
     rounds = parse.rounds(read(ROUNDS))
     investments = parse.investments(read(INVESTMENTS))
-    parse.acquisitions(read(ACQUISITIONS))
-    settled(ACQUISITIONS)  # every row is rejected while parsing
+    acquisitions = parse.acquisitions(read(ACQUISITIONS))
     staged = {
         COMPANIES.name: len(companies),
         ROUNDS.name: len(rounds),
         INVESTMENTS.name: len(investments),
-        ACQUISITIONS.name: 0,
+        ACQUISITIONS.name: len(acquisitions),
     }
 
     written: Counter[str] = Counter()
@@ -162,7 +162,7 @@ async def _import(
         # than it saves (about a fifth of the import's time when measured).
         await conn.execute("set local jit = off")
         step("staging")
-        await load.stage(conn, companies, rounds, investments)
+        await load.stage(conn, companies, rounds, investments, acquisitions)
         step("companies")
         written.update(await load.load_companies(conn))
         settled(COMPANIES)
@@ -172,6 +172,9 @@ async def _import(
         step("investments")
         written.update(await load.load_investments(conn))
         settled(INVESTMENTS)
+        step("acquisitions")
+        written.update(await load.load_acquisitions(conn))
+        settled(ACQUISITIONS)
         step("accounting")
         outcomes = await load.fetch_outcomes(conn)
         files, rejects = _account(raw, staged, outcomes)

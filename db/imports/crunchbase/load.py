@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from db.imports.crunchbase.parse import CompanyRow, InvestmentRow, RoundRow
+from db.imports.crunchbase.parse import AcquisitionRow, CompanyRow, InvestmentRow, RoundRow
 from db.infra.types import Connection
 
 # Fixed, so that every import of the set cites the same source.
@@ -59,6 +59,30 @@ create temp table crunchbase_investment (
     amount numeric,
     problem text
 ) on commit drop;
+create temp table crunchbase_acquisition (
+    line integer not null,
+    target_permalink text not null,
+    target_slug text,
+    target_name text,
+    target_category text,
+    target_country_code text,
+    target_city text,
+    acquirer_permalink text not null,
+    acquirer_slug text,
+    acquirer_name text,
+    acquirer_category text,
+    acquirer_country_code text,
+    acquirer_city text,
+    acquired_on date,
+    price numeric,
+    currency text,
+    usd numeric,
+    usd_rate numeric,
+    usd_rate_date date,
+    acquisition_id uuid,
+    quote text not null,
+    problem text
+) on commit drop;
 """
 
 
@@ -67,12 +91,14 @@ async def stage(
     companies: Sequence[CompanyRow],
     rounds: Sequence[RoundRow],
     investments: Sequence[InvestmentRow],
+    acquisitions: Sequence[AcquisitionRow],
 ) -> None:
     await conn.execute(_STAGING)
     for table, rows, columns in (
         ("crunchbase_company", companies, CompanyRow._fields),
         ("crunchbase_round", rounds, RoundRow._fields),
         ("crunchbase_investment", investments, InvestmentRow._fields),
+        ("crunchbase_acquisition", acquisitions, AcquisitionRow._fields),
     ):
         await conn.copy_records_to_table(table, records=rows, columns=list(columns))
 
@@ -273,6 +299,98 @@ where o.outcome = 'imported'
 on conflict do nothing
 """
 
+# Rows with the same natural key (company, acquirer, date, price), hence the same id, are
+# one acquisition: the first is imported, the others merged into it.
+_ACQUISITION_OUTCOME = """
+create temp table crunchbase_acquisition_outcome on commit drop as
+select a.line, a.acquisition_id,
+    case
+        when a.problem is not null then 'rejected'
+        when a.line > min(a.line) over (partition by a.acquisition_id) then 'merged'
+        else 'imported'
+    end as outcome,
+    case
+        when a.problem is not null then a.problem
+        when a.line > min(a.line) over (partition by a.acquisition_id) then
+            'duplicate acquisition: same company, acquirer, date and price'
+    end as reason
+from crunchbase_acquisition a
+"""
+
+# The organizations the imported acquisitions name, by the slug of their permalink as
+# for companies: one that has the slug already (a company of the companies file, the
+# demo set's "amazon") is that organization, used as it is; the others (the companies
+# file lists funded US companies only) are made from the first row naming them.
+_INSERT_ACQUISITION_ORGANIZATIONS = """
+insert into organizations (slug, name, country_code, city, categories)
+select distinct on (slug) slug, name, country_code, city,
+    case when category is null then '{}' else array[category] end
+from (
+    select a.line, 0 as side, a.target_slug as slug, a.target_name as name,
+        a.target_category as category, a.target_country_code as country_code,
+        a.target_city as city
+    from crunchbase_acquisition a
+    union all
+    select a.line, 1, a.acquirer_slug, a.acquirer_name, a.acquirer_category,
+        a.acquirer_country_code, a.acquirer_city
+    from crunchbase_acquisition a
+) named
+join crunchbase_acquisition_outcome o on o.line = named.line
+where o.outcome = 'imported'
+order by slug, named.line, side
+on conflict (slug) do nothing
+"""
+
+# Imported acquisitions not in the database yet, with their claims' ids drawn up front.
+_NEW_ACQUISITIONS = """
+create temp table crunchbase_new_acquisition on commit drop as
+select a.acquisition_id as id, gen_random_uuid() as claim_id, a.line,
+    t.id as target_id, q.id as acquirer_id, a.acquired_on,
+    case when a.price is not null
+        then row('EXACT', a.currency, a.price, a.price, a.usd)::money_estimate
+    end as price,
+    a.usd_rate, a.usd_rate_date, a.quote
+from crunchbase_acquisition a
+join crunchbase_acquisition_outcome o on o.line = a.line
+join organizations t on t.slug = a.target_slug
+join organizations q on q.slug = a.acquirer_slug
+where o.outcome = 'imported'
+  and not exists (select from acquisitions x where x.id = a.acquisition_id)
+"""
+
+# REPORTED (a data vendor is no party to the deal) and CLOSED (the file lists deals
+# done); the file's date is the announcement's, as funded_at is for rounds.
+_INSERT_ACQUISITIONS = """
+insert into acquisitions (id, target_id, status, stage, announced_on, announced_precision,
+                          price)
+select id, target_id, 'REPORTED', 'CLOSED', acquired_on,
+    case when acquired_on is not null then 'DAY'::date_precision end, price
+from crunchbase_new_acquisition
+"""
+
+_INSERT_ACQUIRERS = """
+insert into acquirers (acquisition_id, organization_id, is_lead)
+select id, acquirer_id, true from crunchbase_new_acquisition
+"""
+
+_INSERT_ACQUISITION_CLAIMS = """
+insert into claims (id, source_id, acquisition_id, quote, attribution, status, stage, amount,
+                    announced_on, announced_precision, usd_rate, usd_rate_date, recorded_at)
+select claim_id, $1, id, quote, 'crunchbase-acquisitions.csv, record ' || line, 'REPORTED',
+    'CLOSED', price, acquired_on,
+    case when acquired_on is not null then 'DAY'::date_precision end,
+    usd_rate, usd_rate_date, now()
+from crunchbase_new_acquisition
+"""
+
+_INSERT_ACQUISITION_EVENTS = """
+insert into status_events (acquisition_id, at, status, stage, source_id, claim_id,
+                           recorded_at)
+select id, coalesce(acquired_on::timestamp at time zone 'UTC', now()), 'REPORTED', 'CLOSED',
+    $1, claim_id, now()
+from crunchbase_new_acquisition
+"""
+
 _INSERT_SOURCE = """
 insert into sources (id, publisher, title, language, kind)
 values ($1, 'CrunchBase', $2, 'en', 'DATA_VENDOR')
@@ -283,6 +401,7 @@ _OUTCOME_TABLES = {
     "crunchbase-companies.csv": "crunchbase_company_outcome",
     "crunchbase-rounds.csv": "crunchbase_round_outcome",
     "investments.csv": "crunchbase_investment_outcome",
+    "crunchbase-acquisitions.csv": "crunchbase_acquisition_outcome",
 }
 
 
@@ -319,6 +438,19 @@ async def load_investments(conn: Connection) -> dict[str, int]:
     return {
         "organizations": _inserted(await conn.execute(_INSERT_INVESTORS)),
         "participations": _inserted(await conn.execute(_INSERT_PARTICIPATIONS)),
+    }
+
+
+async def load_acquisitions(conn: Connection) -> dict[str, int]:
+    await conn.execute(_ACQUISITION_OUTCOME)
+    organizations = _inserted(await conn.execute(_INSERT_ACQUISITION_ORGANIZATIONS))
+    await conn.execute(_NEW_ACQUISITIONS)
+    return {
+        "organizations": organizations,
+        "acquisitions": _inserted(await conn.execute(_INSERT_ACQUISITIONS)),
+        "acquirers": _inserted(await conn.execute(_INSERT_ACQUIRERS)),
+        "claims": _inserted(await conn.execute(_INSERT_ACQUISITION_CLAIMS, SOURCE_ID)),
+        "status_events": _inserted(await conn.execute(_INSERT_ACQUISITION_EVENTS, SOURCE_ID)),
     }
 
 

@@ -13,10 +13,18 @@ import string
 import unicodedata
 import uuid
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
-from db.imports.crunchbase.read import COMPANIES, INVESTMENTS, ROUNDS, FileSpec, RawFile
+from db.currency import UnknownCurrency, usd_rate
+from db.imports.crunchbase.read import (
+    ACQUISITIONS,
+    COMPANIES,
+    INVESTMENTS,
+    ROUNDS,
+    FileSpec,
+    RawFile,
+)
 
 # CrunchBase's round types, and the wording kept as the round's reported label.
 ROUND_TYPES = {
@@ -49,6 +57,7 @@ PLACEHOLDER_BEFORE = datetime.date(1980, 1, 1)
 EXPORT_END = datetime.date(2013, 10, 31)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COUNTRY_CODE = re.compile(r"[A-Z]{3}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 # Letters that Unicode decomposition does not turn into ASCII.
 _TRANSLITERATION = str.maketrans(
@@ -319,11 +328,164 @@ def investments(raw: RawFile) -> list[InvestmentRow]:
     return rows
 
 
-def acquisitions(raw: RawFile) -> None:
-    """Acquisitions are not imported (the model has no acquisitions yet): all rejected."""
+class OrganizationRef(NamedTuple):
+    """An organization as an acquisition row names it: the permalink and what describes it."""
+
+    slug: str | None
+    name: str | None
+    category: str | None
+    country_code: str | None
+    city: str | None
+
+
+class AcquisitionRow(NamedTuple):
+    line: int
+    target_permalink: str
+    target_slug: str | None
+    target_name: str | None
+    target_category: str | None
+    target_country_code: str | None
+    target_city: str | None
+    acquirer_permalink: str
+    acquirer_slug: str | None
+    acquirer_name: str | None
+    acquirer_category: str | None
+    acquirer_country_code: str | None
+    acquirer_city: str | None
+    acquired_on: datetime.date | None
+    price: Decimal | None
+    currency: str | None
+    usd: Decimal | None
+    usd_rate: Decimal | None
+    usd_rate_date: datetime.date | None
+    # Derived from the row's natural key; None when the row has a problem.
+    acquisition_id: uuid.UUID | None
+    quote: str
+    problem: str | None
+
+
+# As rounds (round_uuid), acquisitions get ids derived from their natural key:
+# "<company_permalink>:<acquirer_permalink>:<acquired_at>:<price_amount>:<currency>".
+_ACQUISITION_NAMESPACE = uuid.UUID("5c1f0a43-9a0e-4b39-8d5c-2013c0ffee02")
+
+_ACQUISITION_FIELDS = _columns(
+    ACQUISITIONS, "company_permalink", "company_name", "company_category_code",
+    "company_country_code", "company_city", "acquirer_permalink", "acquirer_name",
+    "acquirer_category_code", "acquirer_country_code", "acquirer_city", "acquired_at",
+    "price_amount", "price_currency_code",
+)  # fmt: skip
+
+
+def _organization_ref(
+    raw: RawFile, permalink: str, name_text: str, category: str, country: str, city_text: str
+) -> OrganizationRef:
+    """An organization named in an acquisition row, read as a company row is."""
+    slug = None
+    if permalink.startswith(_PERMALINK_PREFIX):
+        slug = slugify(permalink.removeprefix(_PERMALINK_PREFIX))
+    name = _name(name_text)
+    if name is None or len(name) > NAME_MAX_LENGTH:
+        name = slug
+    city = city_text.strip() or None
+    if city is not None and city.islower():
+        city = string.capwords(city)
+        raw.notes["city in lower case: capitalized"] += 1
+    return OrganizationRef(
+        slug,
+        name,
+        category.strip() or None,
+        country if _COUNTRY_CODE.fullmatch(country) else None,
+        city,
+    )
+
+
+def _usd(
+    raw: RawFile, price: Decimal | None, currency: str | None, on: datetime.date | None
+) -> tuple[Decimal | None, Decimal | None, datetime.date | None]:
+    """The price in US dollars, with the rate and its date, as db/currency.py gives them;
+    none when no reference rate reaches back to the row's date."""
+    if price is None or currency is None:
+        return None, None, None
+    if currency == "USD":
+        return price, None, None
+    if on is None:
+        raw.notes["price not in USD and no date: no USD value"] += 1
+        return None, None, None
+    try:
+        rate = usd_rate(currency, on)
+    except UnknownCurrency:
+        raw.notes["price in a currency with no reference rate then: no USD value"] += 1
+        return None, None, None
+    usd = (price * rate.rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return usd, rate.rate, rate.on
+
+
+def acquisitions(raw: RawFile) -> list[AcquisitionRow]:
+    """Empty rows are rejected here (the file ends with 1,534 of them); the rest staged."""
+    rows = []
+    dates, amounts = _Memo(_date), _Memo(_amount)
     for line, fields in raw.records:
-        empty = not any(value.strip() for value in fields)
-        reason = "empty row" if empty else "acquisitions are not imported"
-        raw.rejects.append(raw.reject(line, reason))
-    raw.records.clear()
-    raw.rejects.sort(key=operator.attrgetter("line"))
+        if not any(value.strip() for value in fields):
+            raw.rejects.append(raw.reject(line, "empty row"))
+            continue
+        (target_permalink, target_name, target_category, target_country, target_city,
+         acquirer_permalink, acquirer_name, acquirer_category, acquirer_country, acquirer_city,
+         acquired_at, price_amount, currency_code) = _ACQUISITION_FIELDS(fields)  # fmt: skip
+        target = _organization_ref(
+            raw, target_permalink, target_name, target_category, target_country, target_city
+        )
+        acquirer = _organization_ref(
+            raw, acquirer_permalink, acquirer_name, acquirer_category, acquirer_country,
+            acquirer_city,
+        )  # fmt: skip
+        problem = acquired_on = price = None
+        currency = currency_code.strip() or None
+        try:
+            acquired_on = dates[acquired_at]
+        except ValueError:
+            problem = "acquired_at is not a date"
+        try:
+            price = amounts[price_amount]
+        except ValueError:
+            problem = problem or "price_amount is not an amount"
+        if not target_permalink.startswith(_PERMALINK_PREFIX):
+            problem = problem or "company_permalink is not /company/<name>"
+        elif target.slug is None:
+            problem = problem or "company_permalink cannot be made into a slug"
+        if not acquirer_permalink.startswith(_PERMALINK_PREFIX):
+            problem = problem or "acquirer_permalink is not /company/<name>"
+        elif acquirer.slug is None:
+            problem = problem or "acquirer_permalink cannot be made into a slug"
+        elif acquirer.slug == target.slug:
+            problem = problem or "the acquirer is the company acquired"
+        if price is not None and (currency is None or not _CURRENCY.fullmatch(currency)):
+            problem = problem or "price_amount without an ISO 4217 price_currency_code"
+        acquisition_id = None
+        usd = rate = rate_on = None
+        if problem is None:
+            usd, rate, rate_on = _usd(raw, price, currency, acquired_on)
+            price_text = "" if price is None else format(price.normalize(), "f")
+            acquisition_id = uuid.uuid5(
+                _ACQUISITION_NAMESPACE,
+                f"{target_permalink}:{acquirer_permalink}:{acquired_at}:{price_text}:"
+                f"{currency if price is not None else ''}",
+            )
+        rows.append(
+            AcquisitionRow(
+                line,
+                target_permalink,
+                *target,
+                acquirer_permalink,
+                *acquirer,
+                acquired_on,
+                price,
+                currency if price is not None else None,
+                usd,
+                rate,
+                rate_on,
+                acquisition_id,
+                raw.text(line),
+                problem,
+            )
+        )
+    return rows

@@ -23,8 +23,6 @@ class FileSpec:
     # The October export is Mac Roman, with some names already mangled before that
     # (UTF-8 read as Latin-1); the December file is clean UTF-8.
     mac_roman: bool
-    # Acquisitions are read (each row has to be accounted for) but not imported.
-    imported: bool = True
 
 
 def _header(line: str) -> tuple[str, ...]:
@@ -63,7 +61,6 @@ ACQUISITIONS = FileSpec(
         "price_currency_code"
     ),
     mac_roman=True,
-    imported=False,
 )
 INVESTMENTS = FileSpec(
     "investments.csv",
@@ -176,7 +173,7 @@ def split_records(text: str, spec: FileSpec, path: Path) -> RawFile:
         if reason is not None:
             result.rejects.append(result.reject(line, reason))
             continue
-        if spec.mac_roman and spec.imported and not raw.isascii():
+        if spec.mac_roman and not raw.isascii():
             for i, value in enumerate(fields):
                 repaired = repair_mojibake(value)
                 if repaired != value:
