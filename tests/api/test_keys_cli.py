@@ -19,6 +19,7 @@ import httpx
 from click.testing import CliRunner, Result
 
 from api.cli.main import main
+from db.infra.migrate import load_migrations
 from tests.api.keyed import guarded_app, serving
 from tests.api.serving import free_port
 from tests.api.test_embedded import postgres_processes
@@ -126,9 +127,8 @@ async def test_migrate_and_seed_say_what_they_did(server_url: str) -> None:
     try:
         first = await _dealgraph(url, "migrate")
         assert first.exit_code == 0, first.output
-        [applied] = first.stdout.splitlines()
-        assert applied.startswith("applied 0001_domain, ")
-        assert "0030_change_feed_rows" in applied
+        names = [m.name.removesuffix(".sql") for m in load_migrations()]
+        assert first.stdout == f"applied {', '.join(names)}\n"
         again = await _dealgraph(url, "migrate")
         assert again.stdout == "up to date\n"
 
