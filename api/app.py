@@ -27,7 +27,7 @@ from api.ops.observe import ObserveMiddleware
 from api.ops.outage import OutageMiddleware
 from api.ops.pool_metrics import sampling_pools
 from api.ops.replica import READ_AFTER, WRITE_POSITION
-from api.rest import acquisitions, changes, docs, organizations, rounds, writes
+from api.rest import acquisitions, changes, docs, organizations, rounds, stats, writes
 from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
 from db.infra.availability import PoolLimits
@@ -142,6 +142,7 @@ def create_app(
                     *changes.routes,
                     *writes.routes,
                     *acquisitions.routes,
+                    *stats.routes,
                 ],
             ),
             *docs.routes,

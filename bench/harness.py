@@ -72,9 +72,20 @@ class Load:
     errors: int
 
 
+class WrkOutputError(RuntimeError):
+    """wrk ran but its output lacks a figure (no request answered in time, say)."""
+
+
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([0-9.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    number, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def _figure(pattern: str, out: str, what: str, url: str) -> str:
+    found = re.search(pattern, out, re.MULTILINE)
+    if found is None:
+        raise WrkOutputError(f"wrk printed no {what} for {url}; its output:\n{out}")
+    return found[1]
 
 
 def wrk(
@@ -85,7 +96,10 @@ def wrk(
     seconds: int = 10,
     connections: int = 16,
 ) -> Load:
-    """Drive `url` with wrk (POST when there is a body); its throughput and latencies."""
+    """Drive `url` with wrk (POST when there is a body); its throughput and latencies.
+
+    A request gets 30 s before wrk gives up on it, not its default 2 s: a slow answer
+    then counts in the latencies instead of vanishing from them as a timeout."""
     binary = shutil.which("wrk")
     assert binary is not None, "wrk is missing: bench/run installs it"
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
@@ -98,18 +112,25 @@ def wrk(
         script.flush()
         command = [
             binary,
-            "-t2",
+            f"-t{min(2, connections)}",
             f"-c{connections}",
             f"-d{seconds}s",
+            "--timeout",
+            "30s",
             "--latency",
             "-s",
             script.name,
             url,
         ]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out)[1])  # type: ignore[index]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    out = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise WrkOutputError(f"wrk exited with {done.returncode} for {url}; its output:\n{out}")
+    rate = float(_figure(r"Requests/sec:\s+([0-9.]+)", out, "request rate", url))
     # Anchored: a thread's spread column can end in "99%" too ("68.99%").
-    p99 = _ms(re.search(r"^\s*99%\s+(\S+)$", out, re.MULTILINE)[1])  # type: ignore[index]
-    mean = _ms(re.search(r"Latency\s+(\S+)", out)[1])  # type: ignore[index]
+    p99 = _ms(_figure(r"^\s*99%\s+(\S+)$", out, "99th percentile", url))
+    mean = _ms(_figure(r"Latency\s+(\S+)", out, "mean latency", url))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Load(rate, p99, mean, int(errors[1]) if errors else 0)
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", out)
+    failed = (int(errors[1]) if errors else 0) + (int(timeouts[1]) if timeouts else 0)
+    return Load(rate, p99, mean, failed)

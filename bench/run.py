@@ -1,12 +1,13 @@
 """The performance targets of the project, measured in one run.
 
 Prepares a database from the real CrunchBase 2013 set (about 31,600 rounds) and a copy
-grown to a million rounds; starts dealgraph on each, PostGraphile v4 and a bare asyncpg
-handler serving the same REST JSON (one process each); loads them with wrk, the two
-sides of each ratio in turn; prints a RESULT line per measurement and a RATIO line per
-goal: `RATIO <goal> <measured> target <target> ok|short`. Installs wrk (apt-get) and
-PostGraphile (npm, into bench/.cache) when they are missing; stops all it started and
-drops the 1M-round database.
+grown to a million rounds and a million organizations; starts dealgraph on each,
+PostGraphile v4 (with postgraphile-plugin-connection-filter) and a bare asyncpg handler
+serving the same REST JSON (one process each); loads them with wrk, the two sides of
+each ratio in turn, each side first asked until it answers; prints a RESULT line per
+measurement and a RATIO line per goal: `RATIO <goal> <measured> target <target>
+ok|short`. Installs wrk (apt-get) and PostGraphile (npm, into bench/.cache) when they
+are missing; stops all it started and drops the 1M-round database.
 
     bench/run [--seconds 10] [--rounds 3] [--rss-seconds 60] [--skip-million]
 """
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 import orjson
 import psutil
 
@@ -52,6 +54,18 @@ NESTED_QUERY = (
     '{ organization(slug: "%s") { name rounds(first: 50) { edges { node { id '
     "participations { investor { name } } } } } } }"
 )
+# A frontend's autocomplete: 8 organizations for what is typed. PostGraphile's
+# equivalent, with postgraphile-plugin-connection-filter as its users run it, is a
+# case-insensitive substring of the name (no aliases, no typos, no ranking).
+AUTOCOMPLETE_QUERY = (
+    '{ organizations(first: 8, filter: {search: "%s"}) { edges { node { id name slug } } } }'
+)
+POSTGRAPHILE_AUTOCOMPLETE = (
+    '{ allOrganizations(first: 8, filter: {name: {includesInsensitive: "%s"}}, '
+    "orderBy: NAME_ASC) { nodes { id name slug } } }"
+)
+# What a typist sends: a name, the first letters of names as typed, typos.
+AUTOCOMPLETE_TERMS = ("sequoia", "seq", "sequ", "andre", "face book", "sequioa", "facebok")
 POSTGRAPHILE_NESTED = (
     '{ organizationBySlug(slug: "%s") { name roundsByCompanyId(first: 50, '
     "orderBy: ANNOUNCED_ON_DESC) { nodes { id participationsByRoundId { nodes { "
@@ -68,12 +82,14 @@ def _ensure_tools() -> Path:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)  # noqa: S607
     postgraphile = CACHE / "node_modules" / ".bin" / "postgraphile"
-    if not postgraphile.exists():
+    plugin = CACHE / "node_modules" / "postgraphile-plugin-connection-filter"
+    if not (postgraphile.exists() and plugin.exists()):
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(  # noqa: S603
-            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), "postgraphile@4"],  # noqa: S607
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), "postgraphile@4",  # noqa: S607
+             "postgraphile-plugin-connection-filter@2"],
             check=True,
-        )
+        )  # fmt: skip
     return postgraphile
 
 
@@ -197,8 +213,11 @@ def main() -> None:
     million = not args.skip_million
     if million:
         started = time.monotonic()
-        total = asyncio.run(_grow_to_a_million())
-        print(f"RESULT million_rounds={total} built_seconds={time.monotonic() - started:.0f}")
+        rounds, organizations = asyncio.run(_grow_to_a_million())
+        print(
+            f"RESULT million_rounds={rounds} organizations={organizations}"
+            f" built_seconds={time.monotonic() - started:.0f}"
+        )
     auth = {"Authorization": f"Bearer {secret}"}
     logs = CACHE / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -207,7 +226,7 @@ def main() -> None:
     small_env, large_env = {"DATABASE_URL": _url(DATABASE)}, {"DATABASE_URL": _url(MILLION)}
     postgraphile_command = [
         str(postgraphile), "-c", _url(DATABASE), "--port", str(theirs), "--host", "127.0.0.1",
-        "--disable-graphiql",
+        "--disable-graphiql", "--append-plugins", "postgraphile-plugin-connection-filter",
     ]  # fmt: skip
     with contextlib.ExitStack() as servers:
         if million:
@@ -237,6 +256,8 @@ def main() -> None:
         small = Targets(ours, auth, busiest)
         bench.against_postgraphile(small, f"http://127.0.0.1:{theirs}/graphql")
         bench.against_floor(small, f"http://127.0.0.1:{bare}/v1/rounds")
+        bench.autocomplete(small, f"http://127.0.0.1:{theirs}/graphql")
+        bench.typing(small, "30k")
         bench.deep_page(small, _url(DATABASE), pages=500, label="30k")
         samples = _rss_during_load(
             dealgraph.pid, small.graphql, _graphql_body(LIST_QUERY), auth, args.rss_seconds
@@ -248,6 +269,7 @@ def main() -> None:
         if million:
             large = Targets(ours_1m, auth, busiest)
             bench.at_scale(small, large)
+            bench.typing(large, "1m")
             bench.deep_page(large, _url(MILLION), pages=10_000, label="1m")
 
 
@@ -259,8 +281,34 @@ class Request:
     body: str | None = None
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
-    def load(self, seconds: int) -> Load:
-        return wrk(self.url, body=self.body, headers=self.headers, seconds=seconds)
+    def load(self, seconds: int, *, connections: int = 16) -> Load:
+        return wrk(
+            self.url, body=self.body, headers=self.headers, seconds=seconds,
+            connections=connections,
+        )  # fmt: skip
+
+    def answered(self, *, within: float) -> float:
+        """Seconds until this request is first answered 200 (without GraphQL errors):
+        a server just started, or on a database just loaded, may take a while."""
+        started = time.monotonic()
+        last = "nothing"
+        while (waited := time.monotonic() - started) < within:
+            try:
+                answer = httpx.request(
+                    "GET" if self.body is None else "POST", self.url, content=self.body,
+                    headers={**self.headers, "Content-Type": "application/json"},
+                    timeout=within - waited,
+                )  # fmt: skip
+            except httpx.HTTPError as error:
+                last = repr(error)
+                time.sleep(0.5)
+                continue
+            if answer.status_code == 200 and "errors" not in answer.json():
+                return time.monotonic() - started
+            last = f"{answer.status_code} {answer.text[:500]}"
+            if answer.status_code not in (429, 502, 503, 504):
+                break  # asking again will not help
+        raise RuntimeError(f"{self.url} ({(self.body or '')[:120]}) answered {last}")
 
 
 class Targets:
@@ -293,8 +341,17 @@ class Bench:
     def __init__(self, auth: dict[str, str], busiest: str, *, seconds: int, rounds: int) -> None:
         self.auth, self.busiest, self.seconds, self.rounds = auth, busiest, seconds, rounds
 
+    def warm(self, request: Request) -> None:
+        """Until the server answers (however long its first answer takes: that is
+        printed when over a second), then 2 s of load, so each run starts warm."""
+        first = request.answered(within=300)
+        if first > 1:
+            print(f"RESULT first_answer_s={first:.1f} url={request.url} body={request.body}")
+        request.load(2)
+
     def paired(self, one: Request, other: Request) -> tuple[Load, Load]:
-        one.load(2), other.load(2)  # warm up
+        self.warm(one)
+        self.warm(other)
         ones, others = [], []
         for _ in range(self.rounds):
             ones.append(one.load(self.seconds))
@@ -313,6 +370,27 @@ class Bench:
             _result(f"{goal}_postgraphile_30k", b)
             _report(goal, a.requests_per_second / b.requests_per_second, 1.0)
             _report(f"{goal}_p99", a.p99_ms / b.p99_ms, 1.0, higher_is_better=False)
+
+    def autocomplete(self, ours: Targets, theirs_url: str) -> None:
+        mine = ours.query(AUTOCOMPLETE_QUERY % "sequoia")
+        theirs = Request(theirs_url, _graphql_body(POSTGRAPHILE_AUTOCOMPLETE % "sequoia"))
+        a, b = self.paired(mine, theirs)
+        _result("autocomplete_dealgraph_30k", a)
+        _result("autocomplete_postgraphile_30k", b)
+        _report("autocomplete", a.requests_per_second / b.requests_per_second, 1.0)
+        _report("autocomplete_p99", a.p99_ms / b.p99_ms, 1.0, higher_is_better=False)
+
+    def typing(self, ours: Targets, label: str) -> None:
+        """The latency one typist sees: one connection, each request after the answer
+        to the last, for each term; the target is the worst term's p99."""
+        worst = 0.0
+        for term in AUTOCOMPLETE_TERMS:
+            request = ours.query(AUTOCOMPLETE_QUERY % term)
+            self.warm(request)
+            load = request.load(self.seconds, connections=1)
+            _result(f"autocomplete_{term.replace(' ', '_')}_one_client_{label}", load)
+            worst = max(worst, load.p99_ms)
+        _report(f"autocomplete_p99_ms_{label}", worst, 20, higher_is_better=False)
 
     def against_floor(self, ours: Targets, bare_url: str) -> None:
         a, b = self.paired(ours.rest_list, Request(bare_url))
@@ -339,25 +417,28 @@ class Bench:
             _report(f"scale_{goal}", b.mean_ms / a.mean_ms, 1.2, higher_is_better=False)
 
 
-async def _grow_to_a_million() -> int:
+async def _grow_to_a_million() -> tuple[int, int]:
     """Synthetic rounds copied in SQL from the real ones up to a million: each copy of a
     round goes to a copy of its company (new ids and slugs, the same names with the
     copy's number), a day later for each copy, with the same investors. A company thus
     keeps the rounds it had, as in a larger world, and the same query asks for the same
-    answer at both scales. Triggers are skipped, as a bulk load of a benchmark database
-    may: the change feed is not under test here. Built in a copy, so that the 30k
-    database stays to measure against, in the same run."""
+    answer at both scales. Every other organization is copied as many times, without
+    rounds, so that organizations reach a million too (the names a search meets at
+    that scale). Triggers are skipped, as a bulk load of a benchmark database may: the
+    change feed is not under test here, and the search table is rebuilt once at the
+    end. Built in a copy, so that the 30k database stays to measure against, in the
+    same run."""
     await _recreate(MILLION, template=DATABASE)
     conn = await asyncpg.connect(_url(MILLION))
     try:
         await conn.execute("set session_replication_role = replica")
         real = await conn.fetchval("select count(*) from rounds")
+        organizations = await conn.fetchval("select count(*) from organizations")
         await conn.execute(
             "create temp table company_copy as select o.id as source,"
             " gen_random_uuid() as id, c as copy from organizations o,"
-            " generate_series(1, $1) as c"
-            " where exists (select 1 from rounds r where r.company_id = o.id)",
-            -(-1_000_000 // real) - 1,
+            " generate_series(1, $1) as c",
+            -(-1_000_000 // organizations) - 1,
         )
         await conn.execute(
             """
@@ -373,7 +454,8 @@ async def _grow_to_a_million() -> int:
         await conn.execute(
             "create temp table copied as select r.id as source, gen_random_uuid() as id,"
             " k.id as company_id, k.copy from rounds r"
-            " join company_copy k on k.source = r.company_id"
+            " join company_copy k on k.source = r.company_id and k.copy <= $1",
+            -(-1_000_000 // real) - 1,
         )
         await conn.execute(
             """
@@ -393,10 +475,12 @@ async def _grow_to_a_million() -> int:
             from copied k join participations p on p.round_id = k.source
             """
         )
+        await conn.execute("select organization_search_rebuild()")
         await conn.execute("vacuum (analyze)")
         await conn.execute("checkpoint")
         total: int = await conn.fetchval("select count(*) from rounds")
-        return total
+        grown: int = await conn.fetchval("select count(*) from organizations")
+        return total, grown
     finally:
         await conn.close()
 

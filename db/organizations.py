@@ -39,10 +39,6 @@ async def list_organizations_by_slugs(db: Executor, slugs: list[str]) -> list[Or
     return one_per_key(slugs, ((r["slug"], Organization.from_record(r)) for r in records))
 
 
-# How alike a search and a name (or alias) must be; pg_trgm's 0.3 lets in too much noise.
-SEARCH_THRESHOLD = 0.4
-
-
 @dataclass(frozen=True, slots=True)
 class OrganizationFilter:
     search: str | None = None
@@ -54,21 +50,23 @@ class OrganizationFilter:
         return hashlib.sha256(orjson.dumps(self)).hexdigest()
 
 
-# $1..$4 are the filter; `score` is how well a search matches the name or an alias.
-_SCORE = """
-    greatest(
-        similarity(o.name, $1), word_similarity($1, o.name),
-        (select max(greatest(similarity(a.alias, $1), word_similarity($1, a.alias)))
-         from organization_aliases a where a.organization_id = o.id))
-"""
-_ORG_FILTER = f"""
-    ($1::text is null or {_SCORE} >= {SEARCH_THRESHOLD})
-    and ($2::text is null or o.country_code = $2)
-    and ($3::investor_type[] is null or o.investor_types && $3)
-    and ($4::text is null
-         or ($4 = 'RAISED' and exists (select 1 from rounds r where r.company_id = o.id))
-         or ($4 = 'INVESTED' and exists (
+# $1..$3 are the filter's other conditions, on `o`.
+_ORG_FILTER = """
+    ($1::text is null or o.country_code = $1)
+    and ($2::investor_type[] is null or o.investor_types && $2)
+    and ($3::text is null
+         or ($3 = 'RAISED' and exists (select 1 from rounds r where r.company_id = o.id))
+         or ($3 = 'INVESTED' and exists (
              select 1 from participations p where p.investor_organization_id = o.id)))
+"""
+# A search's matches and their ranks (organization_search, migration 0050), the other
+# conditions read only when there are any: a search alone never reads organizations
+# beyond the page.
+_MATCHES = f"""
+    organization_search($4) m
+    where ($1::text is null and $2::investor_type[] is null and $3::text is null
+           or exists (select 1 from organizations o where o.id = m.organization_id
+                      and {_ORG_FILTER}))
 """
 
 
@@ -77,42 +75,54 @@ def organizations_scope(f: OrganizationFilter) -> str:
 
 
 def _org_filter_args(f: OrganizationFilter) -> tuple[object, ...]:
-    return (f.search, f.country_code, f.investor_types, f.role)
+    return (f.country_code, f.investor_types, f.role)
 
 
 async def list_organizations(
     db: Executor, *, filter: OrganizationFilter, page: PageRequest
 ) -> Page[Organization]:
-    """By name; with a search, the best match first (ties by name)."""
-    if filter.search is None:
-        key, sql_type = "lower(o.name)", "text"
-    else:
-        # 1 - score sorts ascending like names do, and as a fixed-point number its
-        # text form in the cursor compares exactly.
-        key, sql_type = f"(1 - {_SCORE})::numeric(7, 6)", "numeric"
+    """By name; with a search, the best match first (see organization_search)."""
     direction, comparison = page.order_sql(descending=False)
-    records = await db.fetch(
-        f"""
-        select {_COLUMNS}, {key}::text as sort_key
-        from organizations o
-        where {_ORG_FILTER}
-          and ($5::text is null or ({key}, o.id) {comparison} ($5::{sql_type}, $6::uuid))
-        order by {key} {direction}, o.id {direction}
-        limit $7
-        """,
-        *_org_filter_args(filter),
-        *page.cursor_args,
-        page.fetch_limit,
-    )
+    if filter.search is None:
+        key = "lower(o.name)"
+        statement = f"""
+            select {_COLUMNS}, {key} as sort_key
+            from organizations o
+            where {_ORG_FILTER}
+              and ($4::text is null or ({key}, o.id) {comparison} ($4::text, $5::uuid))
+            order by {key} {direction}, o.id {direction}
+            limit $6
+        """
+        args: tuple[object, ...] = (*_org_filter_args(filter), *page.cursor_args)
+    else:
+        # The page of matches first, then their columns. The rank is an integer: its
+        # text form in the cursor compares exactly.
+        statement = f"""
+            select {_COLUMNS}, p.rank::text as sort_key
+            from (select m.organization_id, m.rank from {_MATCHES}
+                    and ($5::text is null
+                         or (m.rank, m.organization_id) {comparison} ($5::bigint, $6::uuid))
+                  order by m.rank {direction}, m.organization_id {direction}
+                  limit $7) p
+            join organizations o on o.id = p.organization_id
+            order by p.rank {direction}, o.id {direction}
+        """
+        args = (*_org_filter_args(filter), filter.search, *page.cursor_args)
+    records = await db.fetch(statement, *args, page.fetch_limit)
     rows = [(Organization.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
     return build_page(organizations_scope(filter), page, rows)
 
 
 async def count_organizations(db: Executor, *, filter: OrganizationFilter) -> int:
-    count = await db.fetchval(
-        f"select count(*) from organizations o where {_ORG_FILTER}",
-        *_org_filter_args(filter),
-    )
+    """As many as list_organizations pages through: with a search, its bounded matches."""
+    if filter.search is None:
+        count = await db.fetchval(
+            f"select count(*) from organizations o where {_ORG_FILTER}", *_org_filter_args(filter)
+        )
+    else:
+        count = await db.fetchval(
+            f"select count(*) from {_MATCHES}", *_org_filter_args(filter), filter.search
+        )
     return int(count)
 
 

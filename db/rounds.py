@@ -117,6 +117,18 @@ def filter_args(f: RoundFilter) -> tuple[object, ...]:
     )
 
 
+def matching_rounds(f: RoundFilter, *, join: str = "") -> tuple[str, tuple[object, ...]]:
+    """`from ... where ...` over the rounds `r` a filter matches (as of its time, if any),
+    with `join` (a constant) before the `where`, and its arguments from $1 ($9 is the time
+    as of which, if any): what lists, counts and aggregates of rounds all read. Parameters
+    a caller adds are numbered from len(args) + 1."""
+    as_of_parameter = 9
+    sql = (
+        f"from {_rounds_source(f, as_of_parameter)} {join} where {_filter_sql(f, as_of_parameter)}"
+    )
+    return sql, (*filter_args(f), *_as_of_args(f))
+
+
 def rounds_scope(f: RoundFilter, order: RoundOrder) -> str:
     return f"rounds:{order.field}:{order.direction}:{f.fingerprint()}"
 

@@ -16,6 +16,7 @@ from db.acquisitions import (
     list_acquisitions_of_acquirers,
     list_acquisitions_of_targets,
 )
+from db.co_investors import CoInvestor, count_co_investors, list_co_investors
 from db.infra.batch import pages_per_parent
 from db.infra.pagination import Page, PageRequest
 from db.infra.types import Pool
@@ -37,6 +38,12 @@ from db.provenance import (
     list_status_events_by_rounds,
 )
 from db.rounds import count_rounds_of_companies, list_rounds_by_ids, list_rounds_of_companies
+from db.summaries import (
+    FundingSummary,
+    InvestmentSummary,
+    list_funding_summaries,
+    list_investment_summaries,
+)
 
 
 async def _participations_as_of(
@@ -124,6 +131,18 @@ class Loaders:
         )
         self.acquisitions_count_by_acquirer: DataLoader[uuid.UUID, int] = DataLoader(
             partial(count_acquisitions_of_acquirers, pool)
+        )
+        self.funding_summary_by_company: DataLoader[uuid.UUID, FundingSummary] = DataLoader(
+            partial(list_funding_summaries, pool)
+        )
+        self.investment_summary_by_investor: DataLoader[uuid.UUID, InvestmentSummary] = DataLoader(
+            partial(list_investment_summaries, pool)
+        )
+        self.co_investors_page_by_investor: DataLoader[
+            tuple[uuid.UUID, PageRequest], Page[CoInvestor]
+        ] = DataLoader(lambda keys: pages_per_parent(keys, partial(list_co_investors, pool)))
+        self.co_investors_count_by_investor: DataLoader[uuid.UUID, int] = DataLoader(
+            partial(count_co_investors, pool)
         )
 
 

@@ -423,6 +423,10 @@ async def compiled_answer(
                 return await _rounds(pool, root, doc)
             case "organization":
                 return await _organization_root(pool, root, doc)
+            case "roundStats":
+                from schema.stats_compiled import round_stats_answer
+
+                return await round_stats_answer(pool, root, doc)
             case _:
                 return None
     except (_Unsupported, js.UnsupportedSelection, DealgraphError, ValueError, GraphQLError):

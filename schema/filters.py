@@ -175,7 +175,11 @@ async def _investor_id(context: Context, public_id: str) -> uuid.UUID:
 class OrganizationFilter:
     search: str | None = strawberry.field(
         default=None,
-        description='Fuzzy match on names and aliases ("open ai" finds OpenAI), best first.',
+        description=(
+            "Names and aliases that are, start with, or have words starting with what is"
+            ' typed, or are one typo from it ("sequ", "face book", "facebok"); the best'
+            " match first, then the most prominent (rounds raised plus investments made)."
+        ),
     )
     country_code: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-3.")
     investor_type: list[InvestorType] | None = None

@@ -4,10 +4,13 @@ Cost estimates how many objects a query can make the server load. A field that
 returns an object costs 1; a connection multiplies what is selected under it by its
 page size (`first`/`last`, 20 when absent); any other list of objects by an assumed
 typical length. Scalars are free. Introspection fields cost 1 and do not count
-toward depth, so GraphiQL's schema query passes.
+toward depth, so GraphiQL's schema query passes. Aggregates (`AGGREGATES`) are priced by
+the rows they read, not by the buckets they return.
 """
 
 import functools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +32,10 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     VariableNode,
     parse,
+    value_from_ast_untyped,
 )
 
 from db.infra.errors import DealgraphError
@@ -42,6 +47,37 @@ MAX_ALIASES = 30
 MAX_COST = 5_000
 # Rounds hold a handful of participations, claims and events; price them as five.
 ASSUMED_LIST_LENGTH = 5
+
+# Aggregates read rows in the database, a point per ROWS_PER_POINT. The rows are not known
+# before the query runs: a filter without a company or an investor reads every round,
+# priced at the scale the service is sized for; one with them reads that party's rounds.
+ROWS_PER_POINT = 1_000
+ALL_ROUNDS = 1_000_000
+ONE_PARTYS_ROUNDS = 1_000
+# Grouped by investor, each round is read once per participation.
+PARTICIPATIONS_PER_ROUND = 2
+# As of a time, each round's values are derived again from its claims.
+AS_OF_FACTOR = 4
+
+
+def _round_stats_cost(arguments: dict[str, Any]) -> int:
+    # Priced before the variables are checked: a value of the wrong shape prices as absent.
+    chosen = arguments.get("filter")
+    chosen = chosen if isinstance(chosen, dict) else {}
+    narrow = any(chosen.get(name) is not None for name in ("companyId", "investorId"))
+    rows = ONE_PARTYS_ROUNDS if narrow else ALL_ROUNDS
+    group_by = arguments.get("groupBy")
+    if isinstance(group_by, list) and "INVESTOR" in group_by:
+        rows *= PARTICIPATIONS_PER_ROUND
+    factor = AS_OF_FACTOR if arguments.get("asOf") is not None else 1
+    return math.ceil(rows / ROWS_PER_POINT) * factor
+
+
+# (type, field) -> the price of the rows it reads, from its arguments. What is selected
+# under it is added once: its buckets' objects are loaded in one batch whatever their number.
+AGGREGATES: dict[tuple[str, str], Callable[[dict[str, Any]], int]] = {
+    ("Query", "roundStats"): _round_stats_cost,
+}
 
 
 class QueryLimitError(DealgraphError):
@@ -162,12 +198,23 @@ class _Walker:
             return 0, 1
         named, is_list = _unwrap(definition.type)
         child_cost, child_depth = self.selection(named, node.selection_set, seen)
+        aggregate = AGGREGATES.get((parent.name, name))
+        if aggregate is not None:
+            return aggregate(self.arguments(node)) + child_cost, child_depth + 1
         if named.name.endswith("Connection"):
             return 1 + self.page_size(node) * child_cost, child_depth + 1
         if named.name.endswith("Edge"):
             return child_cost, child_depth + 1
         multiplier = ASSUMED_LIST_LENGTH if is_list else 1
         return multiplier * (1 + child_cost), child_depth + 1
+
+    def arguments(self, node: FieldNode) -> dict[str, Any]:
+        """The arguments given, with the variables' values; a variable not given is absent."""
+        given = (
+            (argument.name.value, value_from_ast_untyped(argument.value, self.variables))
+            for argument in node.arguments or ()
+        )
+        return {name: value for name, value in given if value is not Undefined}
 
     def page_size(self, node: FieldNode) -> int:
         for argument in node.arguments or ():

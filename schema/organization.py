@@ -20,8 +20,17 @@ from schema.node import Investor, Node
 if TYPE_CHECKING:
     from schema.acquisition import Acquisition
     from schema.round import Participation, Round
+    from schema.summaries import CoInvestorConnection, FundingSummary, InvestmentSummary
 
 AcquisitionRef = Annotated["Acquisition", strawberry.lazy("schema.acquisition")]
+FundingSummaryRef = Annotated["FundingSummary", strawberry.lazy("schema.summaries")]
+InvestmentSummaryRef = Annotated["InvestmentSummary", strawberry.lazy("schema.summaries")]
+CoInvestorConnectionRef = Annotated["CoInvestorConnection", strawberry.lazy("schema.summaries")]
+
+INVESTMENT_SUMMARY = "What it invested in: counts, leads, dates, round types."
+CO_INVESTORS = (
+    "Organizations and people that invested in the same rounds, most shared rounds first."
+)
 RoundRef = Annotated["Round", strawberry.lazy("schema.round")]
 ParticipationRef = Annotated["Participation", strawberry.lazy("schema.round")]
 
@@ -120,6 +129,41 @@ class Organization(Node, Investor):
         found = await info.context.loaders.acquisitions_by_target.load(self.row.id)
         return [Acquisition.from_row(a) for a in found]
 
+    @strawberry.field(description="What it raised: its rounds' count, total and dates.")
+    async def funding_summary(self, info: strawberry.Info[Context, None]) -> FundingSummaryRef:
+        from schema.summaries import FundingSummary
+
+        found = await info.context.loaders.funding_summary_by_company.load(self.row.id)
+        return FundingSummary.from_row(found)
+
+    @strawberry.field(description=INVESTMENT_SUMMARY)
+    async def investment_summary(
+        self, info: strawberry.Info[Context, None]
+    ) -> InvestmentSummaryRef:
+        return await investment_summary(info, self.row.id)
+
+    @strawberry.field(description=CO_INVESTORS)
+    async def co_investors(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CoInvestorConnectionRef:
+        from schema.summaries import co_investors
+
+        return await co_investors(info, self.row.id, first, after, last, before)
+
+
+async def investment_summary(
+    info: strawberry.Info[Context, None], investor_id: uuid.UUID
+) -> "InvestmentSummary":
+    from schema.summaries import InvestmentSummary
+
+    found = await info.context.loaders.investment_summary_by_investor.load(investor_id)
+    return InvestmentSummary.from_row(found)
+
 
 async def investments_connection(
     info: strawberry.Info[Context, None],
@@ -182,3 +226,22 @@ class Person(Node, Investor):
         before: str | None = None,
     ) -> Connection[ParticipationRef]:
         return await investments_connection(info, self.row.id, first, after, last, before)
+
+    @strawberry.field(description=INVESTMENT_SUMMARY)
+    async def investment_summary(
+        self, info: strawberry.Info[Context, None]
+    ) -> InvestmentSummaryRef:
+        return await investment_summary(info, self.row.id)
+
+    @strawberry.field(description=CO_INVESTORS)
+    async def co_investors(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CoInvestorConnectionRef:
+        from schema.summaries import co_investors
+
+        return await co_investors(info, self.row.id, first, after, last, before)

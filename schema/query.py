@@ -33,6 +33,7 @@ from schema.node import Node
 from schema.organization import Organization, Person
 from schema.provenance import Claim, Source
 from schema.round import Participation, Round
+from schema.stats import Period, RoundDimension, RoundStatsBucket, round_stats
 
 
 @strawberry.type
@@ -155,6 +156,23 @@ class Query:
             lambda row: Acquisition.from_row(row, as_of),
             lambda: count_acquisitions(pool, filter=db_filter),
         )
+
+    @strawberry.field(
+        description="Counts and US-dollar amounts of the rounds the filter matches (the same "
+        "filter as rounds), in buckets by the dimensions of groupBy, ordered by key. Grouped "
+        "by PERIOD, periods without rounds inside the range are present with zeros. With "
+        "asOf, over the rounds as they were known then."
+    )
+    async def round_stats(
+        self,
+        info: strawberry.Info[Context, None],
+        *,
+        filter: RoundFilter | None = None,
+        group_by: list[RoundDimension],
+        period: Period | None = Period.QUARTER,
+        as_of: datetime.datetime | None = None,
+    ) -> list[RoundStatsBucket]:
+        return await round_stats(info, filter, group_by, period or Period.QUARTER, as_of)
 
     @strawberry.field(
         description="Organizations by name; with filter.search, the best match first."

@@ -6,7 +6,13 @@ from starlette.routing import Route
 
 from api.ops.replica import read_pool
 from api.rest.protocol import QueryParams, json_answer, list_body
-from api.rest.representations import investments_json, organization_json, rounds_json
+from api.rest.representations import (
+    co_investors_json,
+    investments_json,
+    organization_json,
+    rounds_json,
+)
+from db.co_investors import co_investors_scope, list_co_investors
 from db.infra.errors import NotFound
 from db.infra.storable import NUL
 from db.infra.types import Pool
@@ -51,12 +57,25 @@ async def organization_investments_endpoint(request: Request) -> Response:
     return json_answer(request, list_body(await investments_json(pool, page.items), page))
 
 
+async def organization_co_investors_endpoint(request: Request) -> Response:
+    pool = await read_pool(request)
+    params = QueryParams(request, ("limit", "cursor"))
+    org = await _organization(pool, request)
+    [page] = await list_co_investors(pool, [org.id], params.page(co_investors_scope(org.id)))
+    return json_answer(request, list_body(co_investors_json(page.items), page))
+
+
 routes = [
     Route("/organizations/{id_or_slug}", get_organization_endpoint, methods=["GET"]),
     Route("/organizations/{id_or_slug}/rounds", organization_rounds_endpoint, methods=["GET"]),
     Route(
         "/organizations/{id_or_slug}/investments",
         organization_investments_endpoint,
+        methods=["GET"],
+    ),
+    Route(
+        "/organizations/{id_or_slug}/co-investors",
+        organization_co_investors_endpoint,
         methods=["GET"],
     ),
 ]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from db import rows
 from db.acquisitions import list_acquirers_by_acquisitions, list_acquisitions_by_ids
+from db.co_investors import CoInvestor
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Executor
 from db.organizations import list_organizations_by_ids
@@ -27,6 +28,7 @@ from db.provenance import (
     list_status_events_by_rounds,
 )
 from db.rounds import list_rounds_by_ids
+from db.stats import RoundStatsBucket
 
 JSON = dict[str, Any]
 
@@ -374,3 +376,64 @@ async def states_json_by_ids(
     participations = await list_participations_by_ids(db, ids)
     await related.load(db, *_investor_ids([p for p in participations if p is not None]))
     return [None if p is None else related.participation(p) for p in participations]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def round_stats_json(buckets: list[RoundStatsBucket], precision: str) -> list[JSON]:
+    """Buckets as GraphQL's roundStats gives them; `precision` is the period's length."""
+
+    def investor(b: RoundStatsBucket) -> JSON | None:
+        if b.investor_organization_id is not None:
+            kind, found = "organization", encode_id(Kind.ORGANIZATION, b.investor_organization_id)
+        elif b.investor_person_id is not None:
+            kind, found = "person", encode_id(Kind.PERSON, b.investor_person_id)
+        else:
+            return None
+        return {"id": found, "kind": kind, "slug": b.investor_slug, "name": b.investor_name}
+
+    return [
+        {
+            "key": {
+                "period": None
+                if b.period is None
+                else fuzzy_date_json(rows.FuzzyDate(b.period, precision)),
+                "round_type": b.round_type,
+                "status": b.status,
+                "stage": b.stage,
+                "country_code": b.country_code,
+                "investor": investor(b),
+            },
+            "count": b.count,
+            "disclosed_count": b.disclosed_count,
+            "amount_usd": {
+                "sum": str(b.sum_usd),
+                "median": _text(b.median_usd),
+                "p25": _text(b.p25_usd),
+                "p75": _text(b.p75_usd),
+                "min": _text(b.min_usd),
+                "max": _text(b.max_usd),
+            },
+            "bounded_count": {
+                "up_to": b.up_to_count,
+                "at_least": b.at_least_count,
+                "range": b.range_count,
+                "about": b.about_count,
+            },
+        }
+        for b in buckets
+    ]
+
+
+def co_investors_json(co_investors: list[CoInvestor]) -> list[JSON]:
+    def investor(c: CoInvestor) -> JSON:
+        if c.organization_id is not None:
+            kind, found = "organization", encode_id(Kind.ORGANIZATION, c.organization_id)
+        else:
+            assert c.person_id is not None  # a check constraint on participations guarantees it
+            kind, found = "person", encode_id(Kind.PERSON, c.person_id)
+        return {"kind": kind, "id": found, "slug": c.slug, "name": c.name}
+
+    return [{"investor": investor(c), "shared_rounds": c.shared_rounds} for c in co_investors]

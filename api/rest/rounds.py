@@ -21,7 +21,7 @@ _SORTS = {
     "amount_usd": RoundOrder("AMOUNT_USD", "ASC"),
     "-amount_usd": RoundOrder("AMOUNT_USD", "DESC"),
 }
-_PARAMETERS = (
+FILTER_PARAMETERS = (
     "status",
     "stage",
     "round_type",
@@ -31,13 +31,12 @@ _PARAMETERS = (
     "announced_to",
     "min_amount_usd",
     "as_of",
-    "sort",
-    "limit",
-    "cursor",
 )
+_PARAMETERS = (*FILTER_PARAMETERS, "sort", "limit", "cursor")
 
 
-async def _filter(pool: Pool, params: QueryParams) -> RoundFilter:
+async def round_filter_of(pool: Pool, params: QueryParams) -> RoundFilter:
+    """The filter of /v1/rounds' query parameters; /v1/stats/rounds takes the same."""
     company_id = investor_id = None
     if (company := params.text("company")) is not None:
         org = await fetch_organization(pool, company)
@@ -77,7 +76,7 @@ async def _filter(pool: Pool, params: QueryParams) -> RoundFilter:
 async def list_rounds_endpoint(request: Request) -> Response:
     pool = await read_pool(request)
     params = QueryParams(request, _PARAMETERS)
-    round_filter = await _filter(pool, params)
+    round_filter = await round_filter_of(pool, params)
     order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
     request_page = params.page(rounds_scope(round_filter, order))
     if round_filter.as_of is None:

@@ -186,6 +186,25 @@ def operations(ids: dict[str, str]) -> dict[str, Operation]:
                 "orderBy": {"field": "PRICE_USD", "direction": "DESC"},
             },
         ),
+        "roundStats": Operation(
+            "query($filter: RoundFilter, $groupBy: [RoundDimension!]!, $period: Period,"
+            " $asOf: DateTime) { roundStats(filter: $filter, groupBy: $groupBy,"
+            " period: $period, asOf: $asOf) { count key { investor { id } } } }",
+            {
+                "filter": {
+                    "status": ["REPORTED"],
+                    "stage": ["IN_TALKS"],
+                    "roundType": ["SERIES_UNKNOWN"],
+                    "companyId": ids["openai"],
+                    "investorId": ids["amazon"],
+                    "announcedFrom": "2020-01-01",
+                    "announcedTo": "2030-01-01",
+                    "minAmountUsd": "0",
+                },
+                "groupBy": ["PERIOD", "INVESTOR"],
+                "period": "MONTH",
+            },
+        ),
         "organizations": Operation(
             f"query({PAGE}, $filter: OrganizationFilter) {{"
             f" organizations({CONNECTION}, filter: $filter)"
@@ -209,12 +228,14 @@ def operations(ids: dict[str, str]) -> dict[str, Operation]:
             f'query({PAGE}) {{ organization(slug: "openai") {{'
             f" rounds({CONNECTION}) {{ totalCount }}"
             f" investments({CONNECTION}) {{ totalCount }}"
-            f" acquisitions({CONNECTION}) {{ totalCount }} }} }}",
+            f" acquisitions({CONNECTION}) {{ totalCount }}"
+            f" coInvestors({CONNECTION}) {{ totalCount }} }} }}",
             {},
         ),
         "a person's investments": Operation(
             f"query($id: ID!, {PAGE}) {{ node(id: $id) {{"
-            f" ... on Person {{ investments({CONNECTION}) {{ totalCount }} }} }} }}",
+            f" ... on Person {{ investments({CONNECTION}) {{ totalCount }}"
+            f" coInvestors({CONNECTION}) {{ totalCount }} }} }} }}",
             {"id": ids["person"]},
         ),
         "roundReport": Operation(

@@ -73,6 +73,30 @@ FAST = [
         {},
     ),
     ('{ organization(slug: "no-such-company") { name } }', {}),
+    (
+        "{ roundStats(groupBy: [PERIOD, ROUND_TYPE]) { __typename key { __typename "
+        "period { date precision text __typename } roundType status stage countryCode } "
+        "count disclosedCount amountUsd { sum median p25 p75 min max __typename } "
+        "boundedCount { upTo atLeast range about __typename } } }",
+        {},
+    ),
+    (
+        "query ($g: [RoundDimension!]!, $p: Period, $f: RoundFilter) { s: roundStats("
+        "groupBy: $g, period: $p, filter: $f) { k: key { status stage period { text } } "
+        "n: count amountUsd { median m: max } } }",
+        {"g": ["STATUS", "PERIOD", "STAGE"], "p": "MONTH", "f": {"status": ["CONFIRMED"]}},
+    ),
+    (
+        '{ roundStats(groupBy: [COUNTRY], asOf: "2030-01-01T00:00:00Z") { ...B } } '
+        "fragment B on RoundStatsBucket { count key { countryCode } }",
+        {},
+    ),
+    ("{ roundStats(groupBy: []) { count amountUsd { sum } boundedCount { range } } }", {}),
+    (
+        "{ roundStats(groupBy: [INVESTOR, STATUS]) { key { status investor { __typename id "
+        "name ... on Organization { slug } ... on Person { s: slug name } } } count } }",
+        {},
+    ),
     # Fragments, directives and repeated fields, as frontends send them: collected as the
     # executor collects them, fields of one name merged.
     ("{ rounds { edges { node { ...R } } } } fragment R on Round { id }", {}),
@@ -149,6 +173,9 @@ SLOW = [
     "{ a: rounds { totalCount } b: rounds { totalCount } }",
     '{ organization(slug: "openai") { rounds(first: 2) { edges { cursor } } } }',
     '{ organization(slug: "nvidia") { investments(first: 2) { edges { cursor } } } }',
+    "{ roundStats(groupBy: [INVESTOR]) { key { investor { ... on Organization { website } } } "
+    "count } }",
+    "{ roundStats(groupBy: [ROUND_TYPE, ROUND_TYPE]) { count } }",
 ]
 
 

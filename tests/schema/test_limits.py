@@ -3,7 +3,18 @@
 import httpx
 import pytest
 
-from schema.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_TOKENS
+from db.infra.ids import Kind, encode_id
+from db.infra.types import Pool
+from schema.limits import (
+    ALL_ROUNDS,
+    AS_OF_FACTOR,
+    MAX_ALIASES,
+    MAX_COST,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    ONE_PARTYS_ROUNDS,
+    ROWS_PER_POINT,
+)
 from tests.graphql import error_codes, graphql
 
 
@@ -86,3 +97,35 @@ async def test_graphiql_introspection_passes(client: httpx.AsyncClient) -> None:
     answer = await graphql(client, get_introspection_query(descriptions=True))
     assert "errors" not in answer
     assert answer["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_round_stats_is_priced_by_the_rows_it_reads(
+    client: httpx.AsyncClient, pool: Pool
+) -> None:
+    company = encode_id(
+        Kind.ORGANIZATION,
+        await pool.fetchval(
+            "insert into organizations (slug, name) values ('c', 'C') returning id"
+        ),
+    )
+    query = """
+      query ($filter: RoundFilter, $asOf: DateTime, $groupBy: [RoundDimension!]!) {
+        roundStats(filter: $filter, groupBy: $groupBy, asOf: $asOf) { BUCKET } }
+    """
+
+    async def cost(bucket: str, **variables: object) -> int:
+        answer = await graphql(
+            client, query.replace("BUCKET", bucket), {"groupBy": ["ROUND_TYPE"], **variables}
+        )
+        assert "errors" not in answer, answer
+        charged: int = answer["extensions"]["cost"]["charged"]
+        return charged
+
+    everything = await cost("count")
+    # Every round read, whatever the buckets: not a price of five buckets.
+    assert everything == ALL_ROUNDS // ROWS_PER_POINT
+    # What is selected under a bucket is added once, not per bucket.
+    assert await cost("count key { investor { name } }") == everything + 2
+    narrow = await cost("count", filter={"companyId": company})
+    assert narrow == ONE_PARTYS_ROUNDS // ROWS_PER_POINT
+    assert await cost("count", asOf="2026-01-01T00:00:00Z") == everything * AS_OF_FACTOR

@@ -151,6 +151,26 @@ SHAPES = {
           } } }
         } }
     """,
+    "organizations with their summaries": """
+        query ($first: Int) { organizations(first: $first) { edges { node {
+          fundingSummary { roundsCount totalUsd firstRound { id } lastRound { id } }
+          investmentSummary {
+            investmentsCount byRoundType { roundType count } firstInvestment { isLead }
+          }
+        } } } }
+    """,
+    "organizations with their co-investors": """
+        query ($first: Int) { organizations(first: $first) { edges { node {
+          coInvestors(first: 3) { totalCount edges { sharedRounds node { name } } }
+        } } } }
+    """,
+    "an investor's co-investors with their own co-investors": """
+        query ($first: Int) { organization(slug: "nvidia") {
+          coInvestors(first: $first) { totalCount edges { sharedRounds node {
+            name ... on Organization { coInvestors(first: 2) { edges { node { name } } } }
+          } } }
+        } }
+    """,
 }
 
 
