@@ -13,21 +13,41 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from api.graphql import graphiql
 from api.graphql.endpoint import graphql_endpoint
 from api.guard.auth import AuthMiddleware
 from api.guard.body_limit import BodyLimitMiddleware
+from api.guard.cursor_key import keeping_cursor_key
+from api.guard.deadline import DeadlineMiddleware
 from api.guard.key_usage import recording_key_usage
 from api.guard.ratelimit import DEFAULT_PER_MINUTE
-from api.ops.metrics import metrics_endpoint
+from api.guard.table_sizes import refreshing_table_sizes
+from api.ops.metrics import DEFAULT_METRICS_NETWORKS, metrics_endpoint, metrics_networks
 from api.ops.observe import HEADER as REQUEST_ID_HEADER
 from api.ops.observe import ObserveMiddleware
 from api.ops.outage import OutageMiddleware
 from api.ops.pool_metrics import sampling_pools
 from api.ops.replica import READ_AFTER, WRITE_POSITION
-from api.rest import acquisitions, changes, docs, organizations, rounds, stats, writes
+from api.push.options import PushOptions
+from api.push.subscriptions import (
+    DEFAULT_SOCKET_LIMITS,
+    SocketLimits,
+    SubscriptionsView,
+    change_hub,
+)
+from api.push.worker import running_webhooks
+from api.rest import (
+    acquisitions,
+    changes,
+    docs,
+    organizations,
+    rounds,
+    stats,
+    webhooks,
+    writes,
+)
 from api.rest.protocol import dealgraph_error, http_error
 from api.state import State, pool_of, replica_pool_of
 from db.infra.availability import PoolLimits
@@ -74,6 +94,10 @@ def create_app(
     guarded: bool = True,
     compiled_queries: bool = True,
     replica_url: str | None = None,
+    request_timeout: float | None = None,
+    metrics_allow: Sequence[str] = DEFAULT_METRICS_NETWORKS,
+    push: PushOptions | None = None,
+    socket_limits: SocketLimits = DEFAULT_SOCKET_LIMITS,
 ) -> Starlette:
     """The app; `on_connect` runs on each new database connection (tests count queries).
 
@@ -84,7 +108,13 @@ def create_app(
     `demo_key` is filled into GraphiQL (the embedded default only). `guarded=False` leaves
     out API keys and rate limits, for benchmarks that measure what they cost, and nothing
     else. `replica_url`, given, is a read replica's: reads go there (api/ops/replica.py).
+    A request to /graphql or /v1 as a whole gets `request_timeout` seconds, by default twice
+    the statement timeout (api/guard/deadline.py). /metrics answers clients on the networks
+    of `metrics_allow` alone (api/ops/metrics.py).
+    `push`, given, runs webhook workers in the process (api/push/worker.py).
+    `socket_limits` bound GraphQL subscriptions' connections (api/push/subscriptions.py).
     """
+    networks = metrics_networks(metrics_allow)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -97,6 +127,8 @@ def create_app(
                 init=on_connect,
             ) as pool,
             recording_key_usage(pool) as key_usage,
+            refreshing_table_sizes(pool) as table_sizes,
+            keeping_cursor_key(pool),
             (
                 open_pool(
                     replica_url,
@@ -109,6 +141,8 @@ def create_app(
                 else contextlib.nullcontext(pool)
             ) as replica_pool,
             sampling_pools(pool, replica_pool),
+            change_hub(database_url, pool) as hub,
+            running_webhooks(database_url, push) if push is not None else contextlib.nullcontext(),
         ):
             # What exists once the app is up (modules, the schema, the pools) lives as long
             # as the process: frozen, the cyclic collector stops walking it on every full
@@ -120,17 +154,25 @@ def create_app(
                     "pool": pool,
                     "replica_pool": replica_pool,
                     "key_usage": key_usage,
+                    "table_sizes": table_sizes,
                     "demo_key": demo_key,
                     "compiled_queries": compiled_queries,
+                    "metrics_networks": networks,
+                    "change_hub": hub,
+                    "default_per_minute": rate_limit_per_minute,
                 }
             finally:
                 gc.unfreeze()
 
     guard = [Middleware(AuthMiddleware, default_per_minute=rate_limit_per_minute)]
+    # Twice a statement's: one statement past its timeout is answered as such, first.
+    budget = 2 * statement_timeout_ms / 1000 if request_timeout is None else request_timeout
+    deadline = [Middleware(DeadlineMiddleware, seconds=budget)] if budget > 0 else []
 
     return Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", SubscriptionsView(socket_limits)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -141,6 +183,7 @@ def create_app(
                     *organizations.routes,
                     *changes.routes,
                     *writes.routes,
+                    *webhooks.routes,
                     *acquisitions.routes,
                     *stats.routes,
                 ],
@@ -155,12 +198,19 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", READ_AFTER],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    READ_AFTER,
+                    "idempotency-key",
+                    "if-none-match",
+                ],
                 expose_headers=[WRITE_POSITION, REQUEST_ID_HEADER],
                 max_age=600,
             ),
             Middleware(OutageMiddleware),
             *(guard if guarded else []),
+            *deadline,
             Middleware(BodyLimitMiddleware),
         ],
         lifespan=lifespan,

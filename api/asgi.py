@@ -31,6 +31,9 @@ def from_environment() -> Starlette:
         statement_timeout_ms=settings.statement_timeout_ms,
         cors_origins=settings.cors_origins,
         rate_limit_per_minute=settings.rate_limit_per_minute,
+        metrics_allow=settings.metrics_allow,
         demo_key=demo_key_from_environment(),
         replica_url=settings.database_replica_url,
+        push=settings.push_options() if settings.webhook_workers_in_serve else None,
+        socket_limits=settings.socket_limits(),
     )

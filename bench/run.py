@@ -32,7 +32,7 @@ import orjson
 import psutil
 
 from bench.harness import ROOT, Load, free_port, server, wrk
-from db.infra.pagination import Keyset, encode_cursor
+from db.infra.pagination import Keyset, encode_cursor, load_cursor_key
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
 
 CACHE = ROOT / "bench" / ".cache"
@@ -489,6 +489,7 @@ async def _deep_cursor(db_url: str, *, rows: int) -> str:
     """The cursor of the row `rows` into the default list, made as the API makes it."""
     conn = await asyncpg.connect(db_url)
     try:
+        await load_cursor_key(conn)
         row = await conn.fetchrow(
             "select coalesce(announced_on, '-infinity'::date)::text as key, id from rounds"
             " order by coalesce(announced_on, '-infinity'::date) desc, id desc offset $1 limit 1",

@@ -23,6 +23,9 @@ _ENTITY_KINDS = {
 }
 
 
+_BIGINT_MAX = 2**63 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class FeedPosition:
     """Just after the entry of transaction `xid` with sequence number `id`."""
@@ -37,12 +40,21 @@ class FeedPosition:
     def decode(cls, cursor: str, *, field: str) -> "FeedPosition":
         try:
             tag, xid, seq = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-            if tag != "changes":
+            if tag != "changes" or not (xid.isascii() and xid.isdigit()):
                 raise ValueError
-            return cls(int(xid), int(seq))
+            if not (seq.isascii() and seq.isdigit()):
+                raise ValueError
+            position = cls(int(xid), int(seq))
+            # Both are bigints in the database; a minus sign or a number past them
+            # can only come from a cursor changed by hand.
+            if position.xid > _BIGINT_MAX or position.id > _BIGINT_MAX:
+                raise ValueError
+            return position
         except ValueError:
             raise BadInput(
-                f"{field}: {cursor!r} is not a change feed cursor", field=field
+                f"{field}: {cursor[:200]!r} is not a change feed cursor; pass next_cursor "
+                "exactly as a page gave it",
+                field=field,
             ) from None
 
 
@@ -82,6 +94,18 @@ async def list_changes(db: Executor, *, after: FeedPosition, limit: int) -> Chan
         after.id,
         limit + 1,
     )
+    if not records and after != START:
+        # Every cursor handed out is of a committed transaction, older than any yet to
+        # start: one past that would give empty pages for ever.
+        ahead = await db.fetchval(
+            "select $1::text::xid8 >= pg_snapshot_xmax(pg_current_snapshot())", str(after.xid)
+        )
+        if ahead:
+            raise BadInput(
+                "after: this cursor is ahead of the change feed; pass next_cursor exactly as "
+                "a page gave it",
+                field="after",
+            )
     page = records[:limit]
     changes = [
         Change(

@@ -13,6 +13,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
+from db.access.keys import may_record_kind
 from db.currency import UnknownCurrency, usd_rate
 from db.infra.errors import BadInput
 from db.infra.types import Connection
@@ -23,6 +24,11 @@ MAX_AMOUNT = decimal.Decimal(10) ** 15
 MAX_QUOTE_LENGTH = 5000
 _PARTY_KINDS = frozenset({"COMPANY_STATEMENT", "INVESTOR_STATEMENT", "REGULATORY_FILING"})
 _CATCH_ALL_TYPES = ("SERIES_UNKNOWN", "OTHER")
+# How far ahead of our clock a writer's may be: a publication date past it is refused
+# (a false future date would otherwise rank as the newest word).
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+# Two writers citing one document may round its time differently, not more.
+_SAME_DOCUMENT_WITHIN = datetime.timedelta(days=1)
 
 
 class WriteError(BadInput):
@@ -205,7 +211,7 @@ def _check_source(source: SourceInput) -> None:
         )
     if source.published_at.tzinfo is None:
         raise WriteError("must carry a time zone", ["source", "publishedAt"])
-    if source.published_at > datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1):
+    if source.published_at > datetime.datetime.now(datetime.UTC) + CLOCK_SKEW:
         raise WriteError("is in the future", ["source", "publishedAt"])
 
 
@@ -280,16 +286,20 @@ async def _resolve_entity(
 
 async def _source(conn: Connection, source: SourceInput, api_key_id: uuid.UUID | None) -> uuid.UUID:
     _check_source(source)
-    if source.url is not None:
-        existing = await conn.fetchval("select id from sources where url = $1", source.url)
-        if existing is not None:
-            found: uuid.UUID = existing
-            return found
-    source_id: uuid.UUID = await conn.fetchval(
+    if api_key_id is not None and not await may_record_kind(
+        conn, key_id=api_key_id, kind=source.kind
+    ):
+        raise WriteError(
+            f"this key may not record sources of kind {source.kind}; an admin grants it with "
+            "`dealgraph keys create --source-kinds`",
+            ["source", "kind"],
+            code="FORBIDDEN",
+        )
+    source_id: uuid.UUID | None = await conn.fetchval(
         """
         insert into sources (url, publisher, title, language, published_at, kind, api_key_id)
         values ($1, $2, $3, $4, $5, $6, $7)
-        on conflict (url) do update set url = excluded.url
+        on conflict (url) do nothing
         returning id
         """,
         source.url,
@@ -300,7 +310,34 @@ async def _source(conn: Connection, source: SourceInput, api_key_id: uuid.UUID |
         source.kind,
         api_key_id,
     )
-    return source_id
+    if source_id is not None:
+        return source_id
+    # A URL already recorded: the same document, so it must be the same kind, from the
+    # same publisher, of about the same date. One writer's word on what a document is
+    # does not change how others' claims citing it rank.
+    known = await conn.fetchrow(
+        "select id, kind::text, publisher, published_at from sources where url = $1", source.url
+    )
+    assert known is not None  # the conflict was on this URL; sources are never deleted
+    mismatch = None
+    if known["kind"] != source.kind:
+        mismatch = "kind", f"a {known['kind']}"
+    elif known["publisher"].casefold() != source.publisher.casefold():
+        mismatch = "publisher", f"published by {known['publisher']!r}"
+    elif known["published_at"] is not None and (
+        abs(known["published_at"] - source.published_at) > _SAME_DOCUMENT_WITHIN
+    ):
+        mismatch = "publishedAt", f"published at {known['published_at'].isoformat()}"
+    if mismatch is not None:
+        field, what = mismatch
+        raise WriteError(
+            f"this URL is recorded as {what}; a source is one document: give it as "
+            "recorded, or cite another URL",
+            ["source", field],
+            code="SOURCE_MISMATCH",
+        )
+    found: uuid.UUID = known["id"]
+    return found
 
 
 def _status_of(kind: str) -> str:

@@ -236,3 +236,17 @@ async def count_rounds_of_companies(db: Executor, company_ids: list[uuid.UUID]) 
     )
     counts = {r["company_id"]: int(r["n"]) for r in records}
     return [counts.get(c, 0) for c in company_ids]
+
+
+async def rounds_matching(
+    db: Executor, *, filter: RoundFilter, ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these rounds the filter lets through now (its as_of is not looked at)."""
+    if not ids:
+        return set()
+    records = await db.fetch(
+        f"select r.id from rounds r where r.id = any($9::uuid[]) and {FILTER_SQL}",
+        *filter_args(filter),
+        ids,
+    )
+    return {r["id"] for r in records}

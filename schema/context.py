@@ -2,8 +2,11 @@
 
 import datetime
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 from strawberry.dataloader import DataLoader
 
@@ -44,6 +47,7 @@ from db.summaries import (
     list_funding_summaries,
     list_investment_summaries,
 )
+from db.webhooks.feed import FeedEntry
 
 
 async def _participations_as_of(
@@ -146,12 +150,24 @@ class Loaders:
         )
 
 
+class ChangeFeed(Protocol):
+    """The change feed as subscriptions follow it (api/push/hub.py)."""
+
+    def follow(self) -> AbstractAsyncContextManager[AsyncIterator[list[FeedEntry]]]: ...
+
+
 @dataclass
 class Context:
     pool: Pool
     # The key behind the request; writes record it (the api_key_id columns).
     principal: Principal | None = None
+    # For subscriptions only (over WebSocket).
+    changes: ChangeFeed | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
+        self.loaders = Loaders(self.pool)
+
+    def forget(self) -> None:
+        """Drop what the loaders hold: a subscription reads each event afresh."""
         self.loaders = Loaders(self.pool)

@@ -3,9 +3,10 @@
 Cost estimates how many objects a query can make the server load. A field that
 returns an object costs 1; a connection multiplies what is selected under it by its
 page size (`first`/`last`, 20 when absent); any other list of objects by an assumed
-typical length. Scalars are free. Introspection fields cost 1 and do not count
-toward depth, so GraphiQL's schema query passes. Aggregates (`AGGREGATES`) are priced by
-the rows they read, not by the buckets they return.
+typical length. Scalars are free. Introspection (`__schema`, `__type`) is walked like any
+selection, its aliases and depth counted (but for `ofType`, a short chain that multiplies
+nothing), and costs the number of objects it returns (schema/introspection_cost.py). Aggregates
+(`AGGREGATES`) are priced by the rows they read, not by the buckets they return.
 """
 
 import functools
@@ -20,6 +21,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -29,17 +31,22 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
     Undefined,
-    VariableNode,
     parse,
     value_from_ast_untyped,
 )
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from db.infra.errors import DealgraphError
 from db.infra.pagination import DEFAULT_PAGE_SIZE
+from db.sizes import TableSizes
+from schema.introspection_cost import IntrospectionCounter
+from schema.scan_cost import scan_points
 
 MAX_TOKENS = 2_000
 MAX_DEPTH = 12
@@ -114,6 +121,12 @@ def parse_document(query: str) -> DocumentNode:
 
 
 @dataclass(frozen=True, slots=True)
+class _Meta:
+    name: str
+    definition: GraphQLField
+
+
+@dataclass(frozen=True, slots=True)
 class Measure:
     cost: int
     depth: int
@@ -131,14 +144,25 @@ def select_operation(
 
 class _Walker:
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: VariableValues | None,
+        sizes: TableSizes,
     ) -> None:
         self.schema = schema
+        # None when the variables do not coerce: the request fails before it runs.
         self.variables = variables
+        self.sizes = sizes
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.aliases = 0
+        # One count for the whole document, so that its steps stay within the cost limit
+        # however many times introspection is asked for.
+        self.introspection = IntrospectionCounter(
+            schema, self.fragments, variables.coerced if variables else {}, MAX_COST
+        )
         # Cost, depth and aliases of each fragment, by name.
         self.walked: dict[str, tuple[int, int, int]] = {}
 
@@ -189,45 +213,81 @@ class _Walker:
         if node.alias is not None:
             self.aliases += 1
         name = node.name.value
-        if name.startswith("__"):
-            return (1 if node.selection_set else 0), 0
         if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
             return 0, 1
-        definition = parent.fields.get(name)
+        definition = _META_FIELDS.get(name) if name.startswith("__") else None
+        if definition is None:
+            definition = parent.fields.get(name)
         if definition is None or node.selection_set is None:
             return 0, 1
         named, is_list = _unwrap(definition.type)
         child_cost, child_depth = self.selection(named, node.selection_set, seen)
+        if name in ("__schema", "__type"):
+            return self.introspection.root(node), child_depth + 1
+        if parent.name == "__Type" and name == "ofType":
+            # A chain of single objects as long as a type's wrappers (at most a few): it
+            # multiplies nothing, and GraphiQL's schema query nests it seven deep.
+            return child_cost, child_depth
         aggregate = AGGREGATES.get((parent.name, name))
         if aggregate is not None:
-            return aggregate(self.arguments(node)) + child_cost, child_depth + 1
+            return aggregate(self.given_arguments(node)) + child_cost, child_depth + 1
         if named.name.endswith("Connection"):
-            return 1 + self.page_size(node) * child_cost, child_depth + 1
+            args = self.arguments(definition, node)
+            size = args.get("first") if args.get("first") is not None else args.get("last")
+            page = max(size, 0) if isinstance(size, int) else DEFAULT_PAGE_SIZE
+            counts = self.selects(node.selection_set, "totalCount")
+            scan = scan_points(parent.name, name, args, counts, self.sizes)
+            return 1 + scan + page * child_cost, child_depth + 1
         if named.name.endswith("Edge"):
             return child_cost, child_depth + 1
         multiplier = ASSUMED_LIST_LENGTH if is_list else 1
         return multiplier * (1 + child_cost), child_depth + 1
 
-    def arguments(self, node: FieldNode) -> dict[str, Any]:
+    def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        """The field's arguments as it will run with them: coerced, defaults applied."""
+        if self.variables is None:
+            return {}
+        try:
+            return get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return {}  # validation refuses the request before it runs
+
+    def selects(self, selection_set: SelectionSetNode, name: str) -> bool:
+        """Whether the selection asks for field `name`, directly or through fragments."""
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode) and node.name.value == name:
+                return True
+            if isinstance(node, InlineFragmentNode) and self.selects(node.selection_set, name):
+                return True
+            if isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                # A fragment that spreads itself: validation refuses the document.
+                if fragment is not None and any(
+                    isinstance(n, FieldNode) and n.name.value == name
+                    for n in fragment.selection_set.selections
+                ):
+                    return True
+        return False
+
+    def given_arguments(self, node: FieldNode) -> dict[str, Any]:
         """The arguments given, with the variables' values; a variable not given is absent."""
+        variables = self.variables.coerced if self.variables is not None else {}
         given = (
-            (argument.name.value, value_from_ast_untyped(argument.value, self.variables))
+            (argument.name.value, value_from_ast_untyped(argument.value, variables))
             for argument in node.arguments or ()
         )
         return {name: value for name, value in given if value is not Undefined}
 
-    def page_size(self, node: FieldNode) -> int:
-        for argument in node.arguments or ():
-            if argument.name.value not in ("first", "last"):
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return max(int(value.value), 0)
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                if isinstance(given, int):
-                    return max(given, 0)
-        return DEFAULT_PAGE_SIZE
+
+# Introspection's entry points, which no type lists among its fields.
+_META_FIELDS = {
+    f.name: f.definition
+    for f in (
+        _Meta("__schema", SchemaMetaFieldDef),
+        _Meta("__type", TypeMetaFieldDef),
+        _Meta("__typename", TypeNameMetaFieldDef),
+    )
+}
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLNamedType, bool]:
@@ -244,11 +304,22 @@ def measure(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
+    *,
+    sizes: TableSizes | None = None,
 ) -> Measure:
+    """`sizes`: the tables' sizes, which lists that scan them are priced by (none: empty)."""
     root = schema.get_root_type(operation.operation)
     if root is None:
         return Measure(cost=0, depth=0, aliases=0)
-    walker = _Walker(schema, document, variables)
+    # Priced with the values the query will run with: defaults applied, 100.0 taken as
+    # the Int 100. Variables that do not coerce fail the request before anything runs.
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    walker = _Walker(
+        schema,
+        document,
+        coerced if isinstance(coerced, VariableValues) else None,
+        sizes or TableSizes(),
+    )
     cost, depth = walker.selection(root, operation.selection_set, frozenset())
     return Measure(cost=cost, depth=depth, aliases=walker.aliases)
 
@@ -260,6 +331,7 @@ def check_limits(found: Measure) -> None:
         raise TooManyAliases(f"the query uses {found.aliases} aliases; at most {MAX_ALIASES}")
     if found.cost > MAX_COST:
         raise TooCostly(
-            f"the query could load {found.cost} objects, over the limit of {MAX_COST}; "
-            "ask for smaller pages (first/last) or fewer nested lists"
+            f"the query costs {found.cost} points (the objects it can load, the rows it can "
+            f"scan), over the limit of {MAX_COST}; ask for smaller pages (first/last), fewer "
+            "nested lists, or a shorter search"
         )

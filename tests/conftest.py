@@ -20,6 +20,7 @@ from asgi_lifespan import LifespanManager
 
 from api.app import create_app
 from api.guard.keys import issue_key
+from db.access.keys import ALL_SOURCE_KINDS
 from db.access.principal import Scope
 from db.infra.migrate import migrate
 from db.infra.types import Pool
@@ -109,13 +110,22 @@ UNLIMITED = 1_000_000_000
 
 
 async def create_key(
-    db_url: str, *, scope: Scope = Scope.WRITE, rate_limit: int | None = UNLIMITED
+    db_url: str,
+    *,
+    scope: Scope = Scope.WRITE,
+    rate_limit: int | None = UNLIMITED,
+    source_kinds: tuple[str, ...] = ALL_SOURCE_KINDS,
 ) -> str:
-    """A new API key in the database at `db_url`; its secret."""
+    """A new API key in the database at `db_url`; its secret. It may record every kind
+    of source unless told otherwise."""
     conn = await asyncpg.connect(db_url)
     try:
         issued = await issue_key(
-            conn, name=f"test {scope}", scope=scope, rate_limit_per_minute=rate_limit
+            conn,
+            name=f"test {scope}",
+            scope=scope,
+            rate_limit_per_minute=rate_limit,
+            source_kinds=source_kinds,
         )
     finally:
         await conn.close()

@@ -22,16 +22,29 @@ def _limit(key: ApiKey, default_per_minute: int) -> str:
 
 
 async def create(
-    url: str, *, name: str, scope: Scope, rate_limit: int | None, default_per_minute: int
+    url: str,
+    *,
+    name: str,
+    scope: Scope,
+    rate_limit: int | None,
+    source_kinds: tuple[str, ...] | None = None,
+    default_per_minute: int,
 ) -> None:
     conn = await asyncpg.connect(url)
     try:
-        issued = await issue_key(conn, name=name, scope=scope, rate_limit_per_minute=rate_limit)
+        issued = await issue_key(
+            conn,
+            name=name,
+            scope=scope,
+            rate_limit_per_minute=rate_limit,
+            source_kinds=source_kinds,
+        )
     finally:
         await conn.close()
     key = issued.key
     click.echo(
-        f"created key {key.id} {key.name!r}: scope {key.scope}, {_limit(key, default_per_minute)}"
+        f"created key {key.id} {key.name!r}: scope {key.scope}, {_limit(key, default_per_minute)},"
+        f" may record {','.join(key.source_kinds)}"
     )
     click.echo("its secret follows; it is shown this once and stored nowhere:")
     click.echo(issued.secret)
@@ -50,7 +63,7 @@ async def list_all(url: str, *, default_per_minute: int) -> None:
         click.echo(
             f"{key.id}  {key.secret_prefix}…  {key.scope:<5}  {_limit(key, default_per_minute)}"
             f"  {state}  created {_when(key.created_at)}  last used {_when(key.last_used_at)}"
-            f"  {key.name}"
+            f"  sources {','.join(key.source_kinds)}  {key.name}"
         )
 
 

@@ -19,11 +19,13 @@ from pydantic import ValidationError
 from api.app import create_app
 from api.cli import key_commands
 from api.cli.settings import Settings
-from api.cli.workers import serve_workers
+from api.cli.workers import KEEP_ALIVE_SECONDS, serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
-from db.access.keys import list_keys
+from api.push.options import PushOptions
+from api.push.worker import running_webhooks
+from db.access.keys import ALL_SOURCE_KINDS, DEFAULT_SOURCE_KINDS, list_keys
 from db.access.principal import Scope
 from db.imports import crunchbase
 from db.infra.migrate import migrate as apply_migrations
@@ -167,6 +169,7 @@ def serve(host: str, port: int, workers: int) -> None:
                     None if demo_key is None else settings.data_dir.resolve() / DEMO_KEY_FILE
                 ),
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                limit_concurrency=settings.limit_concurrency,
             )
             return
         app = create_app(
@@ -177,8 +180,11 @@ def serve(host: str, port: int, workers: int) -> None:
             statement_timeout_ms=settings.statement_timeout_ms,
             cors_origins=settings.cors_origins,
             rate_limit_per_minute=settings.rate_limit_per_minute,
+            metrics_allow=settings.metrics_allow,
             demo_key=demo_key,
             replica_url=settings.database_replica_url,
+            push=settings.push_options() if settings.webhook_workers_in_serve else None,
+            socket_limits=settings.socket_limits(),
         )
         _say_where(host, port, workers)
         uvicorn.run(
@@ -189,7 +195,32 @@ def serve(host: str, port: int, workers: int) -> None:
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             log_config=LOG_CONFIG,
             access_log=False,
+            limit_concurrency=settings.limit_concurrency,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
+
+
+@main.command()
+def worker() -> None:
+    """Send webhooks without serving the API: a tier of its own, any number of processes.
+    `serve` sends them too, unless DEALGRAPH_WEBHOOK_WORKERS_IN_SERVE=false."""
+    logging.config.dictConfig(LOG_CONFIG)
+    settings = _settings()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with _database(settings) as (url, _):
+        asyncio.run(_prepare(url, seed="never"))
+        asyncio.run(_work(url, settings.push_options()))
+
+
+async def _work(url: str, options: PushOptions) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with running_webhooks(url, options):
+        logger.info("webhook worker started")
+        await stop.wait()
+    logger.info("webhook worker stopped")
 
 
 @main.command()
@@ -217,6 +248,19 @@ def keys() -> None:
     """API keys: every /graphql and /v1 request needs one (Authorization: Bearer <key>)."""
 
 
+def _source_kinds(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    kinds = tuple(dict.fromkeys(k.strip().upper() for k in value.split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in ALL_SOURCE_KINDS]
+    if unknown or not kinds:
+        given = ", ".join(unknown) or "none given"
+        raise click.BadParameter(f"{given}: each must be one of {', '.join(ALL_SOURCE_KINDS)}")
+    return kinds
+
+
 @keys.command("create")
 @click.option("--name", required=True, help="Who or what the key is for.")
 @click.option(
@@ -228,10 +272,19 @@ def keys() -> None:
 @click.option(
     "--rate-limit",
     type=click.IntRange(min=1),
-    help="Points per minute (a REST request costs 1, a GraphQL query its cost); "
+    help="Points per minute (a request costs its price: see the README); "
     "without it, the server's default (DEALGRAPH_RATE_LIMIT_PER_MINUTE).",
 )
-def keys_create(name: str, scope: str, rate_limit: int | None) -> None:
+@click.option(
+    "--source-kinds",
+    callback=_source_kinds,
+    help="The kinds of source the key may record, comma-separated, from "
+    f"{','.join(ALL_SOURCE_KINDS)}; without it, {','.join(DEFAULT_SOURCE_KINDS)} "
+    "(every kind for an admin key).",
+)
+def keys_create(
+    name: str, scope: str, rate_limit: int | None, source_kinds: tuple[str, ...] | None
+) -> None:
     """Make a key and print its secret, once, alone on the last line."""
     settings = _settings()
     with _database(settings) as (url, _):
@@ -242,6 +295,7 @@ def keys_create(name: str, scope: str, rate_limit: int | None) -> None:
                 name=name,
                 scope=Scope(scope),
                 rate_limit=rate_limit,
+                source_kinds=source_kinds,
                 default_per_minute=settings.rate_limit_per_minute,
             )
         )

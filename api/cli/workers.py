@@ -24,6 +24,10 @@ from api.ops.metrics import MULTIPROCESS_DIR
 DEMO_KEY_VARIABLE = "DEALGRAPH_DEMO_KEY_FILE"
 
 
+# How long an idle connection is kept open for the client's next request.
+KEEP_ALIVE_SECONDS = 5
+
+
 def serve_workers(
     url: str,
     *,
@@ -32,6 +36,7 @@ def serve_workers(
     workers: int,
     demo_key_file: Path | None,
     timeout_graceful_shutdown: int,
+    limit_concurrency: int,
 ) -> None:
     """Run the workers until a signal stops them (uvicorn restarts any that dies)."""
     environment = {"DATABASE_URL": url}
@@ -47,6 +52,8 @@ def serve_workers(
             log_config=LOG_CONFIG,
             access_log=False,
             timeout_graceful_shutdown=timeout_graceful_shutdown,
+            limit_concurrency=limit_concurrency,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
 
 

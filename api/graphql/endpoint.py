@@ -23,7 +23,7 @@ from api.guard.graphql_storable import nul_refusal
 from api.guard.ratelimit import admit_operation, cost_report, principal_and_quota
 from api.guard.refusals import RETRY_AFTER_SECONDS
 from api.ops.replica import pool_for, position_headers
-from api.state import compiled_queries_of, demo_key_of
+from api.state import compiled_queries_of, demo_key_of, table_sizes_of
 from db.infra.availability import CODES as UNAVAILABLE_CODES
 from db.infra.errors import BadInput
 from schema.context import Context
@@ -58,6 +58,8 @@ class GraphQLParams:
     query: str
     variables: dict[str, Any]
     operation_name: str | None
+    # The hash to remember the document by once it has run (automatic persisted queries).
+    persist_as: str | None = None
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -92,7 +94,7 @@ def _params(source: dict[str, Any]) -> GraphQLParams:
     query = source.get("query")
     if query is not None and not isinstance(query, str):
         raise HTTPRequestError(400, "`query` must be a string")
-    query = persisted.resolve(source.get("extensions"), query)
+    query, persist_as = persisted.resolve(source.get("extensions"), query)
     if query is None or not query.strip():
         raise HTTPRequestError(400, "the request has no query: send one in the `query` field")
     variables = source.get("variables")
@@ -103,7 +105,9 @@ def _params(source: dict[str, Any]) -> GraphQLParams:
     operation_name = source.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise HTTPRequestError(400, "`operationName` must be a string")
-    return GraphQLParams(query=query, variables=variables, operation_name=operation_name)
+    return GraphQLParams(
+        query=query, variables=variables, operation_name=operation_name, persist_as=persist_as
+    )
 
 
 async def _read_body(request: Request) -> bytes:
@@ -207,9 +211,14 @@ async def graphql_endpoint(request: Request) -> Response:
     if request.method == "GET" and operation.operation is not OperationType.QUERY:
         message = "only queries may be sent with GET; use POST"
         return _render(media_type, 405, _errors(message, "METHOD_NOT_ALLOWED"), allow="POST")
+    if operation.operation is OperationType.SUBSCRIPTION:
+        message = "subscriptions are served over WebSocket on /graphql (graphql-transport-ws)"
+        return _request_error(media_type, message, "BAD_REQUEST")
     if (refusal_reason := nul_refusal(document, params.variables)) is not None:
         return _request_error(media_type, refusal_reason, "BAD_USER_INPUT")
-    found = measure(schema._schema, document, operation, params.variables)
+    found = measure(
+        schema._schema, document, operation, params.variables, sizes=table_sizes_of(request)
+    )
     try:
         check_limits(found)
         refusal = await admit_operation(request, operation.operation, found.cost)
@@ -227,6 +236,8 @@ async def graphql_endpoint(request: Request) -> Response:
     if compiled_queries_of(request):
         data = await compiled_answer(pool, document, operation, params.variables)
         if data is not None:
+            if params.persist_as is not None:
+                persisted.remember(params.persist_as, params.query)
             body = b'{"data":' + data + b',"extensions":' + orjson.dumps(extensions) + b"}"
             return Response(body, 200, media_type=media_type)
 
@@ -243,6 +254,8 @@ async def graphql_endpoint(request: Request) -> Response:
     # No data and only errors without a path: the request failed validation or variable
     # coercion before anything ran.
     request_failed = result.data is None and all(e.path is None for e in result.errors or [])
+    if params.persist_as is not None and not request_failed:
+        persisted.remember(params.persist_as, params.query)
     if not request_failed:
         answer["data"] = result.data
     answer["extensions"] = extensions

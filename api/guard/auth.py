@@ -1,11 +1,13 @@
 """Every /graphql and /v1 request needs an API key: `Authorization: Bearer <key>`.
 
 A pure ASGI middleware. For a guarded path it finds the key and charges the request's
-first point in one statement (db/access/ratelimit.py), so a revoked key is refused on its very
-next request, on every process. It refuses with 401 (no, unknown or revoked key), 403 (a
-REST method the key's scope does not allow; GraphQL checks mutations itself) or 429 (no
-points left), and otherwise hands the request on with its Principal and Quota in the
-request state. Every answer to a keyed request carries the RateLimit headers.
+first point in one statement (db/access/ratelimit.py), before it reads anything else of
+the request, so a request with an unknown key costs one indexed lookup and no more, and a
+revoked key is refused on its very next request, on every process. It refuses with 401
+(no, unknown or revoked key), 403 (a REST method the key's scope does not allow; GraphQL
+checks mutations itself) or 429 (no points left), and otherwise hands the request on with
+its Principal and Quota in the request state. Every answer to a keyed request carries the
+RateLimit headers.
 
 Open: /healthz, /readyz, /metrics, /docs, /openapi.json (everything outside /graphql and
 /v1), and GraphiQL's page, a static file that a browser loads without a key.
@@ -17,9 +19,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql.endpoint import JSON, negotiate, wants_graphiql
-from api.guard.graphql_cost import points, read_body
+from api.guard.answer_size import objects_in
 from api.guard.keys import hash_secret, looks_like_secret
-from api.guard.ratelimit import Quota
+from api.guard.ratelimit import Quota, charge_owed
 from api.guard.refusals import Refusal, bad_key, forbidden, no_key, rate_limited
 from api.state import key_usage_of, pool_of
 from db.access.principal import Principal
@@ -73,7 +75,12 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["type"] != "http":
-            # No websocket route takes a key yet; refuse rather than let one in unchecked.
+            if scope["type"] == "websocket" and path == GRAPHQL_PATH:
+                # Subscriptions: the key comes in connection_init, after the handshake, and
+                # api/push/subscriptions.py checks and charges it there.
+                await self.app(scope, receive, send)
+                return
+            # No other websocket route takes a key; refuse rather than let one in unchecked.
             await send({"type": "websocket.close", "code": 1008})
             return
         request = Request(scope)
@@ -85,32 +92,19 @@ class AuthMiddleware:
         if token is None:
             await self._refuse(no_key(), request, rest, send)
             return
-        # Only well-formed secrets cost a query; the rest are surely unknown.
+        # Only well-formed secrets cost a query; the rest are surely unknown. The key is
+        # checked before anything else of the request is read: the body of an unknown key
+        # is never read, parsed nor priced. A GraphQL request pays the rest of its cost
+        # once the endpoint has priced it (api/guard/ratelimit.py).
         secret_hash = hash_secret(token)
         charge = None
-        taken_points = 1
         if looks_like_secret(token):
-            if not rest:
-                # A GraphQL request is charged its whole cost here when it can be told,
-                # so finding the key and charging it stay one statement.
-                body, receive = await read_body(scope, receive)
-                taken_points = points(scope, body)
             charge = await charge_by_secret_hash(
                 pool_of(request),
                 secret_hash=secret_hash,
-                points=taken_points,
+                points=1,
                 default_per_minute=self.default_per_minute,
             )
-            if charge is not None and not charge.taken and taken_points > 1:
-                # Too few points for the whole cost: take one, as for any request, and
-                # let the endpoint refuse with the right answer (429, or too costly).
-                taken_points = 1
-                charge = await charge_by_secret_hash(
-                    pool_of(request),
-                    secret_hash=secret_hash,
-                    points=1,
-                    default_per_minute=self.default_per_minute,
-                )
         # The key was found by its hash through a unique index. That lookup's timing
         # reveals nothing useful: an attacker cannot steer the SHA-256 of a guess towards
         # a stored hash. The constant-time comparison of the full hashes is a second
@@ -119,16 +113,30 @@ class AuthMiddleware:
             await self._refuse(bad_key(), request, rest, send)
             return
 
-        principal, quota = charge.principal, Quota.after(charge, taken_points)
+        principal, quota = charge.principal, Quota.after(charge, 1)
         key_usage_of(request).note(principal.key_id)
         state = scope.setdefault("state", {})
         state["principal"], state["quota"] = principal, quota
 
+        held: Message | None = None
+        pool = pool_of(request)
+
         async def send_with_quota(message: Message) -> None:
+            # The answer's start waits for its body: a request whose answer holds more
+            # objects than it paid for pays them (api/guard/answer_size.py), and the
+            # headers then tell the quota as that last charge left it.
+            nonlocal held
             if message["type"] == "http.response.start":
-                # The quota as the request's last charge left it (GraphQL charges again).
-                headers = [*message.get("headers", []), *quota.headers()]
-                message = {**message, "headers": headers}
+                held = message
+                return
+            if held is not None and message["type"] == "http.response.body":
+                if 200 <= held["status"] < 300:
+                    body = message.get("body", b"")
+                    owed = objects_in(body, more_than=quota.charged)
+                    await charge_owed(pool, principal, quota, owed)
+                start = {**held, "headers": [*held.get("headers", []), *quota.headers()]}
+                held = None
+                await send(start)
             await send(message)
 
         refusal: Refusal | None = None

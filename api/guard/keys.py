@@ -7,7 +7,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.access.keys import ApiKey, fetch_key_by_hash, insert_key
+from db.access.keys import (
+    ALL_SOURCE_KINDS,
+    DEFAULT_SOURCE_KINDS,
+    ApiKey,
+    fetch_key_by_hash,
+    insert_key,
+)
 from db.access.principal import Scope
 from db.infra.types import Executor
 
@@ -43,8 +49,17 @@ class IssuedKey:
 
 
 async def issue_key(
-    db: Executor, *, name: str, scope: Scope, rate_limit_per_minute: int | None
+    db: Executor,
+    *,
+    name: str,
+    scope: Scope,
+    rate_limit_per_minute: int | None,
+    source_kinds: tuple[str, ...] | None = None,
 ) -> IssuedKey:
+    """`source_kinds`: what it may record; by default every kind for an admin key, press
+    and data vendors for others (a party's statement confirms or denies a round)."""
+    if source_kinds is None:
+        source_kinds = ALL_SOURCE_KINDS if scope is Scope.ADMIN else DEFAULT_SOURCE_KINDS
     secret = new_secret()
     key = await insert_key(
         db,
@@ -53,6 +68,7 @@ async def issue_key(
         secret_prefix=secret[:_SHOWN_CHARACTERS],
         secret_hash=hash_secret(secret),
         rate_limit_per_minute=rate_limit_per_minute,
+        source_kinds=source_kinds,
     )
     return IssuedKey(key, secret)
 
@@ -81,7 +97,14 @@ async def ensure_demo_key(db: Executor, data_dir: Path) -> DemoKey:
         known = await fetch_key_by_hash(db, secret_hash=hash_secret(secret))
         if known is not None:
             return DemoKey(secret if known.revoked_at is None else None, created=False)
-    issued = await issue_key(db, name=DEMO_KEY_NAME, scope=Scope.WRITE, rate_limit_per_minute=None)
+    # The owner's own key on their own machine: it may record every kind of source.
+    issued = await issue_key(
+        db,
+        name=DEMO_KEY_NAME,
+        scope=Scope.WRITE,
+        rate_limit_per_minute=None,
+        source_kinds=ALL_SOURCE_KINDS,
+    )
     _write_private(path, issued.secret + "\n")
     return DemoKey(issued.secret, created=True)
 

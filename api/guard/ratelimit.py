@@ -1,4 +1,6 @@
-"""Rate limits per key, in points: a REST request costs 1, a GraphQL request its query cost.
+"""Rate limits per key, in points: a request costs its price (a GraphQL request its query
+cost, a REST request 1 and what its list may scan), and, when its answer holds more objects
+than that, those objects (api/guard/answer_size.py), on either face.
 
 A key may spend its points-per-minute (its own, or the configured default) in a burst, and
 gets them back continuously at that rate. The budget lives in PostgreSQL (db/access/ratelimit.py),
@@ -15,10 +17,11 @@ from dataclasses import dataclass
 from graphql import OperationType
 from starlette.requests import Request
 
-from api.guard.refusals import Refusal, bad_key, forbidden, rate_limited
+from api.guard.refusals import Refusal, bad_key, forbidden, rate_limited, too_costly
 from api.state import pool_of
 from db.access.principal import Principal, Scope
-from db.access.ratelimit import Charge, charge_by_key_id
+from db.access.ratelimit import Charge, charge_by_key_id, charge_owed_by_key_id
+from db.infra.types import Pool
 from schema.limits import TooCostly
 
 DEFAULT_PER_MINUTE = 6_000
@@ -44,7 +47,8 @@ class Quota:
 
     @property
     def remaining(self) -> int:
-        return math.floor(self.tokens)
+        # Below zero after a charge for work already done: none left.
+        return max(0, math.floor(self.tokens))
 
     def seconds_for(self, points: float) -> int:
         """Seconds until the bucket holds `points` more than it does now."""
@@ -72,6 +76,45 @@ def principal_and_quota(request: Request) -> tuple[Principal, Quota] | None:
     return principal, quota
 
 
+async def charge_more(request: Request, points: int) -> Refusal | None:
+    """Bring what the request paid up to `points` before it runs; a refusal (429, or a
+    revoked key) when the key cannot pay."""
+    found = principal_and_quota(request)
+    if found is None:
+        return None
+    principal, quota = found
+    if points > quota.per_minute:
+        return too_costly(points, math.floor(quota.per_minute))
+    more = points - quota.charged
+    if more <= 0:
+        return None
+    charge = await charge_by_key_id(
+        pool_of(request),
+        key_id=principal.key_id,
+        points=more,
+        # The bucket's size as found a moment ago, whether the key's own or the default.
+        default_per_minute=math.floor(quota.per_minute),
+    )
+    if charge is None:
+        return bad_key()
+    quota.update(charge, more)
+    if not charge.taken:
+        return rate_limited(more, quota.retry_after(more))
+    return None
+
+
+async def charge_owed(pool: Pool, principal: Principal, quota: Quota, points: int) -> None:
+    """Bring what the request paid up to `points` once it has run, even past the bucket."""
+    more = points - quota.charged
+    if more <= 0:
+        return
+    charge = await charge_owed_by_key_id(
+        pool, key_id=principal.key_id, points=more, default_per_minute=math.floor(quota.per_minute)
+    )
+    if charge is not None:
+        quota.update(charge, more)
+
+
 async def admit_operation(request: Request, operation: OperationType, cost: int) -> Refusal | None:
     """Check the scope an operation needs and charge its cost; a refusal, or None to go on.
 
@@ -93,22 +136,7 @@ async def admit_operation(request: Request, operation: OperationType, cost: int)
             f"the query costs {points} points, more than this key's whole budget of "
             f"{math.floor(quota.per_minute)} points per minute; ask for less"
         )
-    more = points - quota.charged
-    if more <= 0:
-        return None
-    charge = await charge_by_key_id(
-        pool_of(request),
-        key_id=principal.key_id,
-        points=more,
-        # The bucket's size as found a moment ago, whether the key's own or the default.
-        default_per_minute=math.floor(quota.per_minute),
-    )
-    if charge is None:
-        return bad_key()
-    quota.update(charge, more)
-    if not charge.taken:
-        return rate_limited(more, quota.retry_after(more))
-    return None
+    return await charge_more(request, points)
 
 
 def cost_report(request: Request) -> dict[str, int]:

@@ -75,6 +75,16 @@ def rate_limited(points: int, retry_after: int) -> Refusal:
     )
 
 
+def too_costly(points: int, per_minute: int) -> Refusal:
+    # No wait would let it through: a 400, as GraphQL's QUERY_TOO_COSTLY.
+    return Refusal(
+        400,
+        "QUERY_TOO_COSTLY",
+        f"the request costs {points} points, more than this key's whole budget of "
+        f"{per_minute} points per minute; ask for less",
+    )
+
+
 def too_large(limit: int) -> Refusal:
     return Refusal(413, "PAYLOAD_TOO_LARGE", f"the request body is over {limit} bytes")
 

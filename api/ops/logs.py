@@ -54,7 +54,8 @@ class JsonFormatter(logging.Formatter):
         }
         request_id = REQUEST_ID.get()
         if request_id is not None:
-            entry["request_id"] = request_id
+            # The client's X-Request-Id: a key pasted there is masked like any other.
+            entry["request_id"] = redact(request_id)
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update({name: _redacted(value) for name, value in fields.items()})

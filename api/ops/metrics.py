@@ -1,4 +1,8 @@
-"""Prometheus metrics, and /metrics to read them (open, like /healthz).
+"""Prometheus metrics, and /metrics to read them: no key, but only for clients on the
+networks allowed (DEALGRAPH_METRICS_ALLOW; by default loopback and private addresses,
+where a Prometheus scrapes from), told by the connection's peer address, never by a
+header such as X-Forwarded-For. Others get 404: the numbers (routes, refusals, pool use)
+are for the operator, not for the partners.
 
 Several server processes (`dealgraph serve --workers N`) share one listening socket, so a
 scrape reaches whichever of them accepts it: numbers kept per process would jump from
@@ -10,7 +14,8 @@ with the same directory shows its progress there too.
 
 import glob
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 
 from prometheus_client import (
@@ -98,7 +103,35 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
+# Loopback, and the private ranges of RFC 1918 and RFC 4193.
+DEFAULT_METRICS_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
+
+
+def metrics_networks(allowed: Sequence[str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(n, strict=False) for n in allowed)
+
+
+def _allowed(request: Request) -> bool:
+    networks: tuple[IPv4Network | IPv6Network, ...] = request.state.metrics_networks
+    if request.client is None:
+        return False
+    try:
+        peer = ip_address(request.client.host)
+    except ValueError:
+        return False  # a Unix socket's peer, say: not an address on an allowed network
+    return any(peer in network for network in networks)
+
+
 async def metrics_endpoint(request: Request) -> Response:
+    if not _allowed(request):
+        return Response("not found", 404, media_type="text/plain")
     # The pool as it is now, in the process that answers.
     sample_pools(pool_of(request), replica_pool_of(request))
     encoder, media_type = choose_encoder(request.headers.get("accept", ""))

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ops.logs import REQUEST_ID
@@ -64,6 +65,10 @@ class ObserveMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
             failed = False
+        except ClientDisconnect:
+            # The client went away before its request was read: nobody to answer, and
+            # no error of ours. Logged as 499, as nginx does.
+            status, failed = 499, False
         finally:
             self._record(scope, route, method, status, time.perf_counter() - started)
             # After an error the id stays set, so that the server's own report of it

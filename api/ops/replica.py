@@ -21,7 +21,7 @@ from starlette.requests import Request
 
 from api.state import pool_of, replica_pool_of
 from db.infra.errors import BadInput
-from db.infra.replication import fetch_has_replayed, fetch_wal_position
+from db.infra.replication import fetch_has_replayed, fetch_is_written, fetch_wal_position
 from db.infra.types import Pool
 
 WRITE_POSITION = "Write-Position"
@@ -51,7 +51,18 @@ async def read_pool(request: Request) -> Pool:
     after = read_after(request)
     if after is None or replica is pool_of(request):
         return replica
-    return replica if await fetch_has_replayed(replica, after) else pool_of(request)
+    if await fetch_has_replayed(replica, after):
+        return replica
+    # The primary answers what the replica lacks, but only positions a write gave: one
+    # past the primary's (FFFFFFFF/FFFFFFFF) would send every read there.
+    primary = pool_of(request)
+    if not await fetch_is_written(primary, after):
+        raise BadInput(
+            f"{READ_AFTER}: {after} is past every write; send back the {WRITE_POSITION} "
+            "header of a write",
+            field=READ_AFTER,
+        )
+    return primary
 
 
 async def pool_for(request: Request, operation: OperationType) -> Pool:

@@ -4,6 +4,7 @@
 import datetime
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
 from api.rest.protocol import QueryParams, json_answer, list_body, problem
 from api.rest.representations import acquisition_detail_json, acquisitions_json
@@ -26,6 +28,7 @@ from api.rest.writes import (
     _refusals,
     _run,
 )
+from api.state import table_sizes_of
 from db.acquisition_reports import (
     AcquisitionReport,
     AcquisitionStatement,
@@ -45,6 +48,7 @@ from db.infra.ids import InvalidId, Kind, decode_id
 from db.infra.types import Connection, Pool
 from db.organizations import fetch_organization
 from schema.enums import AcquisitionTerms, DealStage, DealStatus
+from schema.scan_cost import acquisitions_scan
 
 _SORTS = {
     "announced_on": AcquisitionOrder("ANNOUNCED_ON", "ASC"),
@@ -101,6 +105,15 @@ async def list_acquisitions_endpoint(request: Request) -> Response:
     params = QueryParams(request, _PARAMETERS)
     found_filter = await _filter(pool, params)
     order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
+    # Priced as GraphQL prices the same list (schema/scan_cost.py), before it runs.
+    scan = acquisitions_scan(
+        as_of=found_filter.as_of is not None,
+        filtered=replace(found_filter, as_of=None) != type(found_filter)(),
+        counts=False,
+        sizes=table_sizes_of(request),
+    )
+    if (refusal := await charge_more(request, 1 + scan)) is not None:
+        return refusal.problem()
     page = await list_acquisitions(
         pool,
         filter=found_filter,

@@ -1,12 +1,16 @@
 """GET /v1/rounds and /v1/rounds/{id}."""
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
 from api.rest.protocol import QueryParams, json_answer, json_bytes_answer, list_body
 from api.rest.representations import round_detail_json, rounds_json
+from api.state import table_sizes_of
 from db.infra.errors import BadInput, NotFound
 from db.infra.ids import InvalidId, Kind, decode_id
 from db.infra.types import Pool
@@ -14,6 +18,7 @@ from db.json.rest import render_rest_rounds
 from db.organizations import fetch_investor_id, fetch_organization
 from db.rounds import RoundFilter, RoundOrder, list_rounds, list_rounds_by_ids, rounds_scope
 from schema.enums import DealStage, DealStatus, RoundType
+from schema.scan_cost import rounds_scan
 
 _SORTS = {
     "announced_on": RoundOrder("ANNOUNCED_ON", "ASC"),
@@ -79,6 +84,15 @@ async def list_rounds_endpoint(request: Request) -> Response:
     round_filter = await round_filter_of(pool, params)
     order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
     request_page = params.page(rounds_scope(round_filter, order))
+    # Priced as GraphQL prices the same list (schema/scan_cost.py), before it runs.
+    scan = rounds_scan(
+        as_of=round_filter.as_of is not None,
+        filtered=replace(round_filter, as_of=None) != RoundFilter(),
+        counts=False,
+        sizes=table_sizes_of(request),
+    )
+    if (refusal := await charge_more(request, 1 + scan)) is not None:
+        return refusal.problem()
     if round_filter.as_of is None:
         # The present: one statement builds the whole answer (db/json/rest.py).
         body = await render_rest_rounds(

@@ -219,6 +219,8 @@ class Written:
 Write = Callable[[Connection, uuid.UUID], Awaitable[Written]]
 # The path of a write's error when the deal named in the URL does not exist.
 _UNKNOWN_DEAL = (["roundId"], ["acquisitionId"])
+# A source kind the key may not record; a URL already recorded as another document.
+_STATUS_BY_CODE = {"FORBIDDEN": 403, "SOURCE_MISMATCH": 409}
 
 
 async def round_written(conn: Connection, result: WriteResult) -> Written:
@@ -271,7 +273,7 @@ async def _write_once(request: Request, raw: bytes, write: Write) -> Response:
         except WriteError as e:
             # The deal is the path's `id` here; other fields are the body's, snake_case.
             unknown_deal = e.path in _UNKNOWN_DEAL
-            status = 404 if unknown_deal else 400
+            status = 404 if unknown_deal else _STATUS_BY_CODE.get(e.code, 400)
             where = "id" if unknown_deal else ".".join(_snake(part) for part in e.path)
             # Raising rolls the transaction back: nothing of the write stays.
             raise _Refused(

@@ -9,8 +9,19 @@ from db.infra.types import Executor, Record
 
 _COLUMNS = """
     id, name, scope::text, secret_prefix, rate_limit_per_minute, created_at, last_used_at,
-    revoked_at
+    revoked_at, source_kinds::text[]
 """
+# What a key may record unless it is given its own set (migration 0022): press and
+# data vendors, not a party's statement nor a filing, which confirm or deny a round.
+DEFAULT_SOURCE_KINDS = ("PRESS_ANONYMOUS", "PRESS_ON_RECORD", "DATA_VENDOR")
+ALL_SOURCE_KINDS = (
+    "PRESS_ANONYMOUS",
+    "PRESS_ON_RECORD",
+    "COMPANY_STATEMENT",
+    "INVESTOR_STATEMENT",
+    "REGULATORY_FILING",
+    "DATA_VENDOR",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +34,7 @@ class ApiKey:
     created_at: datetime.datetime
     last_used_at: datetime.datetime | None
     revoked_at: datetime.datetime | None
+    source_kinds: tuple[str, ...]
 
     @classmethod
     def from_record(cls, r: Record) -> "ApiKey":
@@ -35,6 +47,7 @@ class ApiKey:
             r["created_at"],
             r["last_used_at"],
             r["revoked_at"],
+            tuple(r["source_kinds"]),
         )
 
 
@@ -46,11 +59,13 @@ async def insert_key(
     secret_prefix: str,
     secret_hash: bytes,
     rate_limit_per_minute: int | None,
+    source_kinds: tuple[str, ...] = DEFAULT_SOURCE_KINDS,
 ) -> ApiKey:
     record = await db.fetchrow(
         f"""
-        insert into api_keys (name, scope, secret_prefix, secret_hash, rate_limit_per_minute)
-        values ($1, $2::api_key_scope, $3, $4, $5)
+        insert into api_keys (name, scope, secret_prefix, secret_hash, rate_limit_per_minute,
+                              source_kinds)
+        values ($1, $2::api_key_scope, $3, $4, $5, $6::text[]::source_kind[])
         returning {_COLUMNS}
         """,
         name,
@@ -58,6 +73,7 @@ async def insert_key(
         secret_prefix,
         secret_hash,
         rate_limit_per_minute,
+        list(source_kinds),
     )
     assert record is not None
     return ApiKey.from_record(record)
@@ -102,3 +118,11 @@ async def record_last_used(
         key_ids,
         used_at,
     )
+
+
+async def may_record_kind(db: Executor, *, key_id: uuid.UUID, kind: str) -> bool:
+    """Whether the key may record a source of this kind."""
+    allowed = await db.fetchval(
+        "select $2::source_kind = any(source_kinds) from api_keys where id = $1", key_id, kind
+    )
+    return allowed is True

@@ -23,9 +23,13 @@ _REFILLED = """
 """
 
 
-def _charge_sql(key_condition: str) -> str:
+def _charge_sql(key_condition: str, *, owed: bool = False) -> str:
     """A charge of $3 points on the live key matching `key_condition` on $1; $2 is the
-    configured default of points per minute, for keys without their own."""
+    configured default of points per minute, for keys without their own. `owed`: for
+    work already done, taken whatever the bucket holds, down to one minute's points
+    below zero (the key then waits until they are paid back)."""
+    enough = "true" if owed else f"{_REFILLED} >= $3::float8"
+    first_enough = "true" if owed else "$3::float8 <= capacity"
     return f"""
         with key as (
             select id, name, scope::text as scope, secret_hash,
@@ -35,14 +39,16 @@ def _charge_sql(key_condition: str) -> str:
         ), bucket as (
             insert into rate_limit_buckets as b (key_id, capacity, tokens, refilled_at, taken)
             select id, capacity,
-                   case when $3::float8 <= capacity then capacity - $3::float8 else capacity end,
-                   now(), $3::float8 <= capacity
+                   case when {first_enough}
+                        then greatest(capacity - $3::float8, -capacity) else capacity end,
+                   now(), {first_enough}
             from key
             on conflict (key_id) do update set
                 capacity = excluded.capacity,
-                tokens = {_REFILLED}
-                         - case when {_REFILLED} >= $3::float8 then $3::float8 else 0 end,
-                taken = {_REFILLED} >= $3::float8,
+                tokens = greatest(
+                    {_REFILLED} - case when {enough} then $3::float8 else 0 end,
+                    -excluded.capacity),
+                taken = {enough},
                 refilled_at = greatest(b.refilled_at, now())
             returning key_id, tokens, taken
         )
@@ -54,6 +60,7 @@ def _charge_sql(key_condition: str) -> str:
 
 _CHARGE_BY_HASH = _charge_sql("secret_hash = $1")
 _CHARGE_BY_ID = _charge_sql("id = $1")
+_OWED_BY_ID = _charge_sql("id = $1", owed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +102,13 @@ async def charge_by_key_id(
 ) -> Charge | None:
     """Charge more points to a key already found; None if it was revoked meanwhile."""
     record = await db.fetchrow(_CHARGE_BY_ID, key_id, default_per_minute, points)
+    return None if record is None else Charge.from_record(record)
+
+
+async def charge_owed_by_key_id(
+    db: Executor, *, key_id: uuid.UUID, points: float, default_per_minute: int
+) -> Charge | None:
+    """Charge points for work already done (a request that returned more than it was
+    priced): taken even past what the bucket holds; None if the key was revoked."""
+    record = await db.fetchrow(_OWED_BY_ID, key_id, default_per_minute, points)
     return None if record is None else Charge.from_record(record)

@@ -2,11 +2,15 @@
 
 A cursor carries the sort key and id of one row plus a fingerprint of the ordering
 and filter it was made under, so a cursor from another list is refused rather than
-silently giving a wrong page.
+silently giving a wrong page. It is signed (HMAC-SHA256 with the database's cursor key,
+migration 0020), so that a sort key reaching SQL is always one the server made: a
+changed cursor is refused as a whole, never cast and failed on in the database.
 """
 
 import base64
 import hashlib
+import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -14,6 +18,7 @@ from typing import Generic, TypeVar
 import orjson
 
 from db.infra.errors import BadInput
+from db.infra.types import Executor
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -64,18 +69,50 @@ def fingerprint(scope: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()[:12]
 
 
+class _CursorKey:
+    # A key of this process's own until load_cursor_key() reads the database's: cursors
+    # made before then are good in this process only (tests of db/ without an app).
+    secret: bytes = secrets.token_bytes(32)
+
+
+async def load_cursor_key(db: Executor) -> None:
+    """Sign and check cursors with the database's key from now on (at the app's start)."""
+    secret = await db.fetchval("select secret from cursor_key")
+    if not isinstance(secret, bytes):
+        raise LookupError("the database has no cursor key: run `dealgraph migrate`")
+    _CursorKey.secret = secret
+
+
+def _signature(made_under: str, sort_key: str, id_hex: str) -> str:
+    # The SQL function cursor_signature() (migration 0020) computes the same.
+    message = f"{made_under}:{id_hex}:{sort_key}".encode()
+    return hmac.new(_CursorKey.secret, message, hashlib.sha256).hexdigest()[:32]
+
+
 def encode_cursor(scope: str, keyset: Keyset) -> str:
-    raw = orjson.dumps([fingerprint(scope), keyset.sort_key, keyset.id.hex])
+    made_under, id_hex = fingerprint(scope), keyset.id.hex
+    signature = _signature(made_under, keyset.sort_key, id_hex)
+    raw = orjson.dumps([made_under, keyset.sort_key, id_hex, signature])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(scope: str, cursor: str, *, field: str) -> Keyset:
+    invalid = BadInput(
+        f"{field}: {cursor[:200]!r} is not a valid cursor: pass one exactly as a page "
+        "gave it, or start again without it",
+        field=field,
+    )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        made_under, sort_key, id_hex = orjson.loads(raw)
-        keyset = Keyset(str(sort_key), uuid.UUID(hex=id_hex))
+        made_under, sort_key, id_hex, signature = orjson.loads(raw)
+        if not all(isinstance(p, str) for p in (made_under, sort_key, id_hex, signature)):
+            raise TypeError
+        keyset = Keyset(sort_key, uuid.UUID(hex=id_hex))
+        # compare_digest raises TypeError for a signature that is not ASCII.
+        if not hmac.compare_digest(signature, _signature(made_under, sort_key, id_hex)):
+            raise ValueError
     except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise BadInput(f"{field}: {cursor!r} is not a valid cursor", field=field) from None
+        raise invalid from None
     if made_under != fingerprint(scope):
         raise BadInput(
             f"{field}: this cursor was made for another ordering or filter; start again without it",

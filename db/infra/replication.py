@@ -25,3 +25,10 @@ async def fetch_has_replayed(db: Executor, position: str) -> bool:
         position,
     )
     return replayed
+
+
+async def fetch_is_written(db: Executor, position: str) -> bool:
+    """Whether the primary at `db` has written its WAL up to `position`: a position past
+    it was given by no write."""
+    written: bool = await db.fetchval("select $1::text::pg_lsn <= pg_current_wal_lsn()", position)
+    return written

@@ -369,10 +369,13 @@ def _organization_node(sql: SqlBuilder, fields: Selection, table: str) -> str:
 
 
 def cursor_sql(fp: str, table: str) -> str:
-    # base64url, unpadded, of the JSON list db/infra/pagination.py encodes: ["fp","key","hex"].
+    # base64url, unpadded, of the JSON list db/infra/pagination.py encodes:
+    # ["fp","key","hex","signature"], signed by cursor_signature() (migration 0020).
+    id_hex = f"replace({table}.id::text, '-', '')"
+    signature = f"cursor_signature({fp} || ':' || {id_hex} || ':' || {table}.sort_key)"
     text = (
         f"""'["' || {fp} || '","' || {table}.sort_key || '","'"""
-        f""" || replace({table}.id::text, '-', '') || '"]'"""
+        f""" || {id_hex} || '","' || {signature} || '"]'"""
     )
     return (
         f"rtrim(translate(replace(encode(convert_to({text}, 'UTF8'), 'base64'), E'\\n', ''),"

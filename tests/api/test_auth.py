@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from starlette.types import Message
 
 from api.graphql.endpoint import MAX_BODY_BYTES
 from api.guard.keys import SECRET_PREFIX, hash_secret
@@ -275,3 +277,45 @@ async def test_last_use_is_recorded_without_a_write_per_request(db_url: str) -> 
     assert key is not None
     assert key.last_used_at is not None
     assert (now - key.last_used_at).total_seconds() < 60
+
+
+@pytest.mark.parametrize("path", ["/graphql", ECHO])
+async def test_an_unknown_key_is_refused_before_the_body_is_read(db_url: str, path: str) -> None:
+    # Issue 14, item 6: any token starting dg_live_ had its body read, parsed and priced
+    # before the key was known. Here the body never comes: the answer must not wait on it.
+    app = guarded_app(db_url)
+    sent: list[Message] = []
+    body_asked = False
+
+    async def receive() -> Message:
+        nonlocal body_asked
+        body_asked = True
+        raise AssertionError("the body of a request with an unknown key was read")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"test"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(MAX_BODY_BYTES).encode()),
+            (b"authorization", f"Bearer {SECRET_PREFIX}{'x' * 43}".encode()),
+        ],
+        "client": ("127.0.0.1", 1234),
+        "server": ("test", 80),
+    }
+    async with LifespanManager(app) as manager:
+        await manager.app(scope, receive, send)
+    assert not body_asked
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 401

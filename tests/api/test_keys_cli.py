@@ -74,6 +74,29 @@ async def test_create_list_revoke(db_url: str) -> None:
     assert again.exit_code == 0
 
 
+async def test_keys_may_record_the_source_kinds_they_are_given(db_url: str) -> None:
+    kinds = "PRESS_ON_RECORD,COMPANY_STATEMENT"
+    given = await _dealgraph(
+        db_url, "keys", "create", "--name", "editorial", "--scope", "write",
+        "--source-kinds", kinds.lower(),
+    )  # fmt: skip
+    assert given.exit_code == 0, given.output
+    assert f"may record {kinds}" in given.stdout
+    default = await _dealgraph(db_url, "keys", "create", "--name", "feed", "--scope", "write")
+    admin = await _dealgraph(db_url, "keys", "create", "--name", "boss", "--scope", "admin")
+    listed = (await _dealgraph(db_url, "keys", "list")).stdout.splitlines()
+    shown = {line.split()[-1]: line.split()[-2] for line in listed}
+    assert shown["editorial"] == kinds
+    assert shown["feed"] == "PRESS_ANONYMOUS,PRESS_ON_RECORD,DATA_VENDOR"
+    assert "COMPANY_STATEMENT" in shown["boss"]
+    assert default.exit_code == admin.exit_code == 0
+    bad = await _dealgraph(
+        db_url, "keys", "create", "--name", "x", "--scope", "write", "--source-kinds", "RUMOUR"
+    )
+    assert bad.exit_code == 2
+    assert "RUMOUR" in bad.output
+
+
 async def test_bad_arguments_are_refused(db_url: str) -> None:
     unknown = await _dealgraph(db_url, "keys", "revoke", "00000000-0000-0000-0000-000000000000")
     assert unknown.exit_code == 1

@@ -83,3 +83,33 @@ async def test_no_secret_reaches_the_log(db_url: str, server: Server) -> None:
     refused = [r for r in server.requests() if r["status"] == 401]
     assert len(refused) >= 5
     assert all("key_id" not in r for r in refused)
+
+
+async def test_a_key_sent_as_request_id_is_masked(db_url: str, server: Server) -> None:
+    # Issue 14, item 14: X-Request-Id was written to the log as sent.
+    secret = await create_key(db_url, scope=Scope.READ)
+    async with httpx.AsyncClient(base_url=server.url, headers=bearer(secret)) as http:
+        answer = await http.get("/v1/rounds", headers={"x-request-id": secret})
+    assert answer.status_code == 200
+    assert secret not in server.output()
+    assert any(r["request_id"] == "dg_live_[redacted]" for r in server.requests())
+
+
+async def test_client_errors_are_one_line_at_info(db_url: str, server: Server) -> None:
+    # Issue 14, item 16: strawberry logged each at ERROR with a traceback.
+    secret = await create_key(db_url, scope=Scope.READ)
+    bad = {
+        "GRAPHQL_VALIDATION_FAILED": "{ noSuchField }",
+        "BAD_USER_INPUT": "query($n: Int) { rounds(first: $n) { totalCount } }",
+        "GRAPHQL_PARSE_FAILED": "{ rounds(",
+    }
+    async with httpx.AsyncClient(base_url=server.url, headers=bearer(secret)) as http:
+        for code, query in bad.items():
+            variables = {"n": "many"} if code == "BAD_USER_INPUT" else {}
+            answer = await http.post("/graphql", json={"query": query, "variables": variables})
+            assert answer.json()["errors"][0]["extensions"]["code"] == code
+    assert "Traceback" not in server.output()
+    assert not [line for line in server.log() if line["level"] == "error"]
+    noted = [line for line in server.log() if line["logger"] == "dealgraph.graphql"]
+    assert noted
+    assert {line["level"] for line in noted} == {"info"}

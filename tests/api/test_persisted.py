@@ -68,3 +68,23 @@ async def test_malformed_persisted_queries_are_refused(client: httpx.AsyncClient
     bad_json = await client.get("/graphql", params={"query": QUERY, "extensions": "{"})
     assert bad_json.status_code == 400
     assert "`extensions` is not valid JSON" in bad_json.json()["errors"][0]["message"]
+
+
+async def test_only_documents_that_parse_and_validate_are_remembered(
+    client: httpx.AsyncClient,
+) -> None:
+    # Issue 14, item 13: 1,000 junk 97 kB documents sent with their hashes were all
+    # kept (RSS 101 -> 202 MiB) and evicted real entries.
+    junk = {
+        "does not parse": "{ organization(slug: " + "x" * 1000,
+        "does not validate": "{ organization(slug: 1) { noSuchField } }",
+        "over the limits": "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }",
+    }
+    for what, document in junk.items():
+        digest = hashlib.sha256(document.encode()).hexdigest()
+        sent = await client.post(
+            "/graphql", json={"query": document, "extensions": _persisted(digest)}
+        )
+        assert "errors" in sent.json(), what
+        again = await client.post("/graphql", json={"extensions": _persisted(digest)})
+        assert again.json()["errors"][0]["message"] == "PersistedQueryNotFound", what

@@ -234,6 +234,18 @@ async def test_a_malformed_read_after_is_refused_naming_the_header(
     assert "Read-After" in gql.json()["errors"][0]["message"]
 
 
+async def test_a_read_after_past_every_write_is_refused(
+    client: httpx.AsyncClient, standby: Connection
+) -> None:
+    # Issue 14, item 17: FFFFFFFF/FFFFFFFF sent every read to the primary.
+    async with replay_paused(standby):
+        rest = await client.get("/v1/rounds", headers={"read-after": "FFFFFFFF/FFFFFFFF"})
+        assert rest.status_code == 400
+        assert rest.json()["parameter"] == "Read-After"
+        gql = await graphql(client, ROUND, {"id": "x"}, **{"read-after": "FFFFFFFF/FFFFFFFF"})
+        assert gql.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
 async def _feed_end(client: httpx.AsyncClient) -> str:
     params = {"limit": "100"}
     while True:

@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+from graphql import get_introspection_query
 
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Pool
@@ -91,12 +92,58 @@ async def test_fragments_are_priced_like_inline_fields(
     assert answer["extensions"]["cost"]["requested"] == 1 + 7 * (1 + 1 + 5)
 
 
-async def test_graphiql_introspection_passes(client: httpx.AsyncClient) -> None:
-    from graphql import get_introspection_query
+def _objects(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_objects(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_objects(v) for v in value)
+    return 0
 
+
+async def test_graphiql_introspection_passes_priced_by_what_it_returns(
+    client: httpx.AsyncClient,
+) -> None:
     answer = await graphql(client, get_introspection_query(descriptions=True))
     assert "errors" not in answer
     assert answer["data"]["__schema"]["queryType"]["name"] == "Query"
+    # Every object of the answer but the `data` object itself. (Was 1, whatever asked.)
+    assert answer["extensions"]["cost"]["requested"] == _objects(answer["data"]) - 1 > 500
+
+
+async def test_introspection_is_walked_like_any_selection(client: httpx.AsyncClient) -> None:
+    # Issue 14, item 1: 30 aliased __schema queries (2 MB, 0.4-0.9 s of the event loop)
+    # were priced 1 point; 100 aliases inside __schema passed although the limit is 30.
+    whole = " ".join(f"a{i}: __schema {{ types {{ name fields {{ name }} }} }}" for i in range(30))
+    assert error_codes(await graphql(client, f"{{ {whole} }}")) == ["QUERY_TOO_COSTLY"]
+    inside = " ".join(f"a{i}: types {{ name }}" for i in range(100))
+    assert error_codes(await graphql(client, f"{{ __schema {{ {inside} }} }}")) == [
+        "TOO_MANY_ALIASES"
+    ]
+    deep = "name"
+    for _ in range(7):
+        deep = f"fields {{ type {{ {deep} }} }}"
+    answer = await graphql(client, f"{{ __schema {{ types {{ {deep} }} }} }}")
+    assert error_codes(answer) == ["QUERY_TOO_DEEP"]
+    one = await graphql(client, '{ __type(name: "Round") { fields { name } } }')
+    assert one["extensions"]["cost"]["requested"] == 1 + len(one["data"]["__type"]["fields"])
+
+
+@pytest.mark.parametrize(
+    ("declared", "variables"),
+    [
+        ("$n: Int = 100", {}),  # the variable's default
+        ("$n: Int", {"n": 100.0}),  # a float GraphQL coerces to the Int 100
+        ("$n: Int = 1", {"n": 100.0}),
+    ],
+)
+async def test_page_sizes_are_priced_as_they_run(
+    client: httpx.AsyncClient, declared: str, variables: dict[str, object]
+) -> None:
+    # Issue 14, item 3: both ran 100 rounds a page and were priced as the default 20.
+    query = f"query({declared}) {{ rounds(first: $n) {{ edges {{ node {{ id }} }} }} }}"
+    answer = await graphql(client, query, variables)
+    assert "errors" not in answer, answer
+    assert answer["extensions"]["cost"]["requested"] == 1 + 100 * 1
 
 
 async def test_round_stats_is_priced_by_the_rows_it_reads(

@@ -1,0 +1,1 @@
+"""Pushing changes out: webhooks and GraphQL subscriptions."""

@@ -1,0 +1,2 @@
+"""Webhooks in the database: endpoints, the feed position the dispatcher keeps, and the
+delivery queue (migration 0040)."""
