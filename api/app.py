@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from api.graphql import graphiql
 from api.graphql.endpoint import graphql_endpoint
 from api.guard.auth import AuthMiddleware
 from api.guard.body_limit import BodyLimitMiddleware
@@ -188,6 +189,7 @@ def create_app(
                 ],
             ),
             *docs.routes,
+            *graphiql.routes,
         ],
         exception_handlers={DealgraphError: dealgraph_error, HTTPException: http_error},
         middleware=[

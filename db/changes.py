@@ -1,11 +1,14 @@
-"""Reading the change feed that the triggers of migration 0004 write."""
+"""Reading the change feed that the triggers of migration 0004 write.
+
+An entry says which entity changed and how; what it shows of the entity is read by the
+REST representation from the entity's own tables (api/rest/representations.py), so that
+the feed and the entity routes show it alike.
+"""
 
 import base64
 import datetime
+import uuid
 from dataclasses import dataclass
-from typing import Any
-
-import orjson
 
 from db.infra.errors import BadInput
 from db.infra.ids import Kind, encode_id
@@ -61,10 +64,11 @@ START = FeedPosition(0, 0)
 @dataclass(frozen=True, slots=True)
 class Change:
     entity: str
+    # The entity's id as the API shows it, and as its table keeps it.
     entity_id: str
+    row_id: uuid.UUID
     operation: str
     at: datetime.datetime
-    state: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +83,7 @@ async def list_changes(db: Executor, *, after: FeedPosition, limit: int) -> Chan
     # whatever is still running may yet commit entries that sort before this page's last.
     records = await db.fetch(
         """
-        select xid::text::bigint as xid, id, entity, entity_id, operation, at, state::text
+        select xid::text::bigint as xid, id, entity, entity_id, operation, at
         from changes
         where xid < feed_horizon()
           and (xid, id) > ($1::text::xid8, $2::bigint)
@@ -107,9 +111,9 @@ async def list_changes(db: Executor, *, after: FeedPosition, limit: int) -> Chan
         Change(
             entity=r["entity"],
             entity_id=encode_id(_ENTITY_KINDS[r["entity"]], r["entity_id"]),
+            row_id=r["entity_id"],
             operation=r["operation"],
             at=r["at"],
-            state=None if r["state"] is None else orjson.loads(r["state"]),
         )
         for r in page
     ]

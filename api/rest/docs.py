@@ -1,19 +1,24 @@
 """The REST contract: /openapi.json from openapi/openapi.yaml, and /docs to read it.
 
 The documentation page and its Swagger UI assets are served from the installed
-`swagger-ui-bundle-v2` package, so /docs works with no internet access.
+`swagger-ui-bundle-v2` package, so /docs works with no internet access. For a browser on
+this machine, the embedded default's demo key is filled into Authorize, as in GraphiQL.
 """
 
 import functools
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
+
+from api.guard.local import is_local_browser
+from api.state import demo_key_of
 
 SPEC_PATH = Path(__file__).parents[2] / "openapi" / "openapi.yaml"
 
@@ -38,8 +43,17 @@ _DOCS_PAGE = """<!doctype html>
 <body>
   <div id="docs"></div>
   <script src="/docs/assets/swagger-ui-bundle.js"></script>
+  <script id="settings" type="application/json">__SETTINGS__</script>
   <script>
-    SwaggerUIBundle({url: "/openapi.json", dom_id: "#docs", deepLinking: true});
+    const settings = JSON.parse(document.getElementById("settings").textContent);
+    const ui = SwaggerUIBundle({
+      url: "/openapi.json",
+      dom_id: "#docs",
+      deepLinking: true,
+      onComplete: () => {
+        if (settings.key) ui.preauthorizeApiKey("bearer", settings.key);
+      },
+    });
   </script>
 </body>
 </html>
@@ -47,7 +61,11 @@ _DOCS_PAGE = """<!doctype html>
 
 
 async def docs_page(request: Request) -> Response:
-    return HTMLResponse(_DOCS_PAGE)
+    """The page; with the demo key only for a browser on this machine (api/guard/local.py)."""
+    key = demo_key_of(request) if is_local_browser(request) else None
+    # JSON inside a <script> element: "<" escaped, so that nothing in it can close it.
+    settings = orjson.dumps({"key": key}).decode().replace("<", "\\u003c")
+    return HTMLResponse(_DOCS_PAGE.replace("__SETTINGS__", settings))
 
 
 # What the page above loads, and nothing else of the package: not its stock index.html

@@ -1,23 +1,26 @@
 """Rows as the REST API shows them: snake_case JSON, ids as in GraphQL, money as strings.
 
 Each renderer loads what its rows refer to (companies, investors, sources) in one
-batch query per kind, whatever the number of rows.
+batch query per kind, whatever the number of rows. The change feed shows its entities
+with the same functions (`states_json_by_ids`), as can anything else that shows an entity
+by its id.
 """
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from db import rows
-from db.acquisitions import list_acquirers_by_acquisitions
+from db.acquisitions import list_acquirers_by_acquisitions, list_acquisitions_by_ids
 from db.co_investors import CoInvestor
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Executor
 from db.organizations import list_organizations_by_ids
-from db.participations import list_participations_by_rounds
+from db.participations import list_participations_by_ids, list_participations_by_rounds
 from db.people import list_people_by_ids
 from db.provenance import (
     list_claims_by_acquisitions,
+    list_claims_by_ids,
     list_claims_by_rounds,
     list_negotiators_by_rounds,
     list_sources_by_ids,
@@ -87,6 +90,11 @@ def source_json(s: rows.Source) -> JSON:
 def claim_json(c: rows.Claim, source: rows.Source) -> JSON:
     return {
         "id": encode_id(Kind.CLAIM, c.id),
+        # What it is about: a round (or one participation in it) or an acquisition.
+        "round_id": None if c.round_id is None else encode_id(Kind.ROUND, c.round_id),
+        "acquisition_id": None
+        if c.acquisition_id is None
+        else encode_id(Kind.ACQUISITION, c.acquisition_id),
         "source": source_json(source),
         "participation_id": None
         if c.participation_id is None
@@ -104,6 +112,15 @@ def claim_json(c: rows.Claim, source: rows.Source) -> JSON:
         "is_lead": c.is_lead,
         "usd_rate": None if c.usd_rate is None else str(c.usd_rate),
         "usd_rate_date": None if c.usd_rate_date is None else c.usd_rate_date.isoformat(),
+    }
+
+
+def acquisition_claim_json(c: rows.Claim, source: rows.Source) -> JSON:
+    return {
+        **claim_json(c, source),
+        "closed_on": None if c.closed_on is None else c.closed_on.isoformat(),
+        "terms": c.terms,
+        "percent_acquired": None if c.percent_acquired is None else str(c.percent_acquired),
     }
 
 
@@ -165,6 +182,13 @@ class _Related:
 
     def round(self, r: rows.Round, participations: list[rows.Participation]) -> JSON:
         return {
+            **self.round_state(r),
+            "participations": [self.participation(p) for p in participations],
+        }
+
+    def round_state(self, r: rows.Round) -> JSON:
+        """A round's own fields: the round routes show its participations too."""
+        return {
             "id": encode_id(Kind.ROUND, r.id),
             "company": self.organization(r.company_id),
             "round_type": r.round_type,
@@ -179,7 +203,6 @@ class _Related:
             "target_amount": money_json(r.target_amount),
             "pre_money_valuation": money_json(r.pre_money_valuation),
             "post_money_valuation": money_json(r.post_money_valuation),
-            "participations": [self.participation(p) for p in participations],
         }
 
 
@@ -308,17 +331,51 @@ async def acquisition_detail_json(
     sources = await sources_of(db, claims, events)
     return {
         **answer,
-        "claims": [
-            {
-                **claim_json(c, sources[c.source_id]),
-                "closed_on": None if c.closed_on is None else c.closed_on.isoformat(),
-                "terms": c.terms,
-                "percent_acquired": None if c.percent_acquired is None else str(c.percent_acquired),
-            }
-            for c in claims
-        ],
+        "claims": [acquisition_claim_json(c, sources[c.source_id]) for c in claims],
         "history": [event_json(e, sources) for e in events],
     }
+
+
+Entity = Literal["organization", "round", "participation", "claim", "acquisition"]
+
+
+async def states_json_by_ids(
+    db: Executor, entity: Entity, ids: list[uuid.UUID]
+) -> list[JSON | None]:
+    """Entities of one kind as their routes show them, in the order of `ids`, None for one
+    that no longer exists: an organization as GET /v1/organizations/{id}, a round or an
+    acquisition as GET /v1/rounds/{id} or /v1/acquisitions/{id} without their lists (their
+    participations and claims are entities of their own), a participation and a claim as
+    in those lists. One query per kind of row, whatever the number of ids."""
+    if entity == "organization":
+        return [
+            None if o is None else organization_json(o)
+            for o in await list_organizations_by_ids(db, ids)
+        ]
+    if entity == "acquisition":
+        acquisitions = await list_acquisitions_by_ids(db, ids)
+        shown = await acquisitions_json(db, [a for a in acquisitions if a is not None])
+        by_id = dict(zip([a.id for a in acquisitions if a is not None], shown, strict=True))
+        return [by_id.get(i) for i in ids]
+    if entity == "claim":
+        claims = await list_claims_by_ids(db, ids)
+        sources = await sources_of(db, [c for c in claims if c is not None], [])
+        return [
+            None
+            if c is None
+            else (claim_json if c.acquisition_id is None else acquisition_claim_json)(
+                c, sources[c.source_id]
+            )
+            for c in claims
+        ]
+    related = _Related()
+    if entity == "round":
+        rounds = await list_rounds_by_ids(db, ids)
+        await related.load(db, {r.company_id for r in rounds if r is not None}, set())
+        return [None if r is None else related.round_state(r) for r in rounds]
+    participations = await list_participations_by_ids(db, ids)
+    await related.load(db, *_investor_ids([p for p in participations if p is not None]))
+    return [None if p is None else related.participation(p) for p in participations]
 
 
 def _text(value: object) -> str | None:

@@ -14,6 +14,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from api.cli.embedded import EmbeddedDatabaseError, embedded_database
+from api.cli.embedded import SHARED_ROOT, EmbeddedDatabaseError, embedded_database, server_dir
 
 is_root = os.geteuid() == 0
 root_only = pytest.mark.skipif(not is_root, reason="the server user only exists when run as root")
@@ -305,14 +306,43 @@ async def test_root_creates_server_user_and_leaves_parent_modes_alone(
 
 
 @root_only
-def test_root_reports_directory_server_user_cannot_enter(base: Path) -> None:
+async def test_root_keeps_the_cluster_of_a_private_directory_where_the_server_user_can_reach_it(
+    base: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     private = base / "private"
     private.mkdir(mode=0o700)
-    with pytest.raises(EmbeddedDatabaseError) as raised, embedded_database(private / "data"):
-        pass
-    message = str(raised.value)
-    assert f"cannot enter {private} " in message
-    for advice in ("non-root user", "DEALGRAPH_DATA_DIR", "DATABASE_URL"):
-        assert advice in message
-    assert not (private / "data" / "pgdata").exists()
-    assert mode_and_owner(private) == (0o700, 0)
+    data_dir = private / "data"
+    place = server_dir(data_dir)
+    try:
+        assert place.parent == SHARED_ROOT
+        with (
+            caplog.at_level(logging.INFO, "dealgraph.embedded"),
+            embedded_database(data_dir) as dsn,
+        ):
+            assert await fetchval(dsn, "select current_setting('data_directory')") == str(
+                place / "pgdata"
+            )
+        # The log says where, and why; the private directory is left as it was, empty.
+        assert f"cannot enter {private} " in caplog.text
+        assert str(place) in caplog.text
+        assert list(private.iterdir()) == []
+        assert mode_and_owner(private) == (0o700, 0)
+        # The same data directory finds the same cluster again.
+        with embedded_database(data_dir) as dsn:
+            assert await fetchval(dsn, "select 1") == 1
+    finally:
+        shutil.rmtree(place, ignore_errors=True)
+
+
+def test_the_command_line_says_what_failed_in_one_line(base: Path) -> None:
+    """An error that remains is a sentence with a way out, not a traceback."""
+    dealgraph = Path(sys.executable).parent / "dealgraph"
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment["DEALGRAPH_DATA_DIR"] = str(base / "cost$HOME")
+    result = subprocess.run(
+        [dealgraph, "migrate"], env=environment, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: ")
+    assert "set DEALGRAPH_DATA_DIR to another directory" in line

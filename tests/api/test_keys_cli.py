@@ -19,9 +19,11 @@ import httpx
 from click.testing import CliRunner, Result
 
 from api.cli.main import main
+from db.infra.migrate import load_migrations
 from tests.api.keyed import guarded_app, serving
+from tests.api.serving import free_port
 from tests.api.test_embedded import postgres_processes
-from tests.conftest import bearer
+from tests.conftest import bearer, drop_database, fresh_database, with_database
 
 SECRET = re.compile(r"dg_live_[A-Za-z0-9_-]{43}")
 KEY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -98,14 +100,88 @@ async def test_keys_may_record_the_source_kinds_they_are_given(db_url: str) -> N
 async def test_bad_arguments_are_refused(db_url: str) -> None:
     unknown = await _dealgraph(db_url, "keys", "revoke", "00000000-0000-0000-0000-000000000000")
     assert unknown.exit_code == 1
-    assert "no key has the id" in unknown.output
-    assert (await _dealgraph(db_url, "keys", "revoke", "nope")).exit_code == 2
+    assert "no key matches" in unknown.output
+    short = await _dealgraph(db_url, "keys", "revoke", "nop")
+    assert short.exit_code == 1
+    assert "too short" in short.output
     bad_scope = await _dealgraph(db_url, "keys", "create", "--name", "x", "--scope", "root")
     assert bad_scope.exit_code == 2
     zero = await _dealgraph(
         db_url, "keys", "create", "--name", "x", "--scope", "read", "--rate-limit", "0"
     )
     assert zero.exit_code == 2
+
+
+async def _create(db_url: str, name: str) -> tuple[str, str]:
+    """A new key's id and secret."""
+    created = await _dealgraph(db_url, "keys", "create", "--name", name, "--scope", "read")
+    assert created.exit_code == 0, created.output
+    key_id = KEY_ID.search(created.stdout)
+    assert key_id is not None
+    return key_id[0], created.stdout.splitlines()[-1]
+
+
+async def test_revoke_takes_what_keys_list_shows(fresh_db_url: str) -> None:
+    first_id, _ = await _create(fresh_db_url, "first")
+    second_id, _ = await _create(fresh_db_url, "second")
+    listed = (await _dealgraph(fresh_db_url, "keys", "list")).stdout.splitlines()
+    [first_line] = [line for line in listed if line.startswith(first_id)]
+    # The secret's start with its ellipsis, as the second column shows it.
+    shown = first_line.split()[1]
+    assert shown.endswith("…")
+    revoked = await _dealgraph(fresh_db_url, "keys", "revoke", shown)
+    assert revoked.exit_code == 0, revoked.output
+    assert first_id in revoked.stdout
+    # A start of the id (random ids: 8 characters tell two apart).
+    revoked = await _dealgraph(fresh_db_url, "keys", "revoke", second_id[:8])
+    assert revoked.exit_code == 0, revoked.output
+    assert second_id in revoked.stdout
+    # The start every secret shares names both: refused, naming them.
+    ambiguous = await _dealgraph(fresh_db_url, "keys", "revoke", "dg_live_")
+    assert ambiguous.exit_code == 1
+    assert "matches 2 keys" in ambiguous.output
+    assert first_id in ambiguous.output
+    assert second_id in ambiguous.output
+
+
+async def test_migrate_and_seed_say_what_they_did(server_url: str) -> None:
+    name = await fresh_database(server_url, None)
+    url = with_database(server_url, name)
+    try:
+        first = await _dealgraph(url, "migrate")
+        assert first.exit_code == 0, first.output
+        names = [m.name.removesuffix(".sql") for m in load_migrations()]
+        assert first.stdout == f"applied {', '.join(names)}\n"
+        again = await _dealgraph(url, "migrate")
+        assert again.stdout == "up to date\n"
+
+        seeded = await _dealgraph(url, "seed")
+        assert re.fullmatch(r"loaded the demo data set: [1-9][0-9]* rows\n", seeded.stdout)
+        reseeded = await _dealgraph(url, "seed")
+        assert reseeded.stdout == "the demo data set is there already: nothing loaded\n"
+    finally:
+        await drop_database(server_url, name)
+
+
+def test_serve_on_an_empty_database_says_how_to_fill_it(fresh_db_url: str, tmp_path: Path) -> None:
+    env = {**_env(tmp_path / "unused"), "DATABASE_URL": fresh_db_url}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [DEALGRAPH, "serve", "--port", str(free_port())], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "GraphQL: " not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    said = log.read_text()
+    assert "`dealgraph seed` (with the same DATABASE_URL) loads the demo data set" in said
+    assert "`dealgraph keys create --name me --scope write`" in said
 
 
 # --- The embedded default ------------------------------------------------------------
@@ -185,6 +261,9 @@ def test_keys_on_the_embedded_default_while_serve_runs(tmp_path: Path) -> None:
         with _serve(data_dir, logs[0]) as url:
             said = logs[0].read_text()
             assert "made a demo API key" in said
+            # The banner names both faces, and where a browser finds each.
+            assert f"GraphQL: {url}/graphql" in said
+            assert f"(docs: {url}/docs)" in said
             [demo] = SECRET.findall(said)
             # The newcomer's path: the demo key works, and GraphiQL already has it.
             assert _graphql(url, demo).json()["data"] == {"organization": {"name": "OpenAI"}}

@@ -250,9 +250,9 @@ async def _feed_end(client: httpx.AsyncClient) -> str:
     params = {"limit": "100"}
     while True:
         page = (await client.get("/v1/changes", params=params)).json()
-        params["after"] = page["next_cursor"]
+        params["cursor"] = page["next_cursor"]
         if not page["has_more"]:
-            return params["after"]
+            return params["cursor"]
 
 
 async def test_the_change_feed_reads_the_primary(
@@ -275,12 +275,12 @@ async def test_the_change_feed_reads_the_primary(
         horizon = "select feed_horizon()::text::bigint"
         assert int(await standby.fetchval(horizon)) > early_xid
         assert int(await primary.fetchval(horizon)) <= early_xid
-        held = await client.get("/v1/changes", params={"after": end})
+        held = await client.get("/v1/changes", params={"cursor": end})
         assert held.json()["data"] == []
         await transaction.commit()
     finally:
         await early.close()
-    page = await client.get("/v1/changes", params={"after": end, "limit": 100})
+    page = await client.get("/v1/changes", params={"cursor": end, "limit": 100})
     entries = page.json()["data"]
     assert entries[0]["state"]["slug"] == slug
     assert later["id"] in [e["entity_id"] for e in entries]

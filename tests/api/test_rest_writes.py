@@ -208,13 +208,13 @@ async def test_an_idempotent_retry_gets_the_first_answer(client: httpx.AsyncClie
     changes = (await client.get("/v1/changes", params={"limit": 100})).json()
     while changes["has_more"]:
         changes = (
-            await client.get("/v1/changes", params={"after": changes["next_cursor"], "limit": 100})
+            await client.get("/v1/changes", params={"cursor": changes["next_cursor"], "limit": 100})
         ).json()
     replay = await client.post("/v1/reports", json=body, headers=headers)
     assert replay.status_code == 201
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.json() == first.json()
-    later = (await client.get("/v1/changes", params={"after": changes["next_cursor"]})).json()
+    later = (await client.get("/v1/changes", params={"cursor": changes["next_cursor"]})).json()
     assert later["data"] == []  # the replay changed nothing
     other = await client.post("/v1/reports", json=_report("Stripe"), headers=headers)
     assert other.status_code == 422

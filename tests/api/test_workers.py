@@ -157,7 +157,7 @@ async def _feed(http: httpx.AsyncClient, url: str) -> list[dict[str, Any]]:
         assert page.status_code == 200, page.text
         body = page.json()
         entries += body["data"]
-        params["after"] = body["next_cursor"]
+        params["cursor"] = body["next_cursor"]
         if not body["has_more"]:
             return entries
 

@@ -1,5 +1,6 @@
 """The app's routes and the spec's paths are one set; the spec is valid OpenAPI 3.1."""
 
+import httpx
 from starlette.routing import Mount, Route
 
 from api.app import create_app
@@ -50,3 +51,66 @@ def test_every_operation_documents_its_errors() -> None:
                 continue
             documented = set(operation["responses"])
             assert expected[method] <= documented, (method, path)
+
+
+# What a schema object may hold in OpenAPI 3.1: JSON Schema 2020-12's keywords and
+# OpenAPI's own. A key outside them is a mistake, such as YAML's reading of an unquoted
+# comma in a flow mapping (`{description: What was wrong, for a person.}` has a key
+# "for a person." with no value).
+SCHEMA_KEYWORDS = {
+    *("$schema", "$id", "$ref", "$defs", "$comment", "$anchor", "$dynamicRef", "$dynamicAnchor"),
+    *("type", "enum", "const", "format", "title", "description", "default", "examples"),
+    *("readOnly", "writeOnly", "deprecated", "nullable"),
+    *("allOf", "anyOf", "oneOf", "not", "if", "then", "else"),
+    *("properties", "required", "additionalProperties", "patternProperties"),
+    *("propertyNames", "minProperties", "maxProperties", "unevaluatedProperties"),
+    *("dependentRequired", "dependentSchemas"),
+    *("items", "prefixItems", "contains", "minItems", "maxItems", "uniqueItems"),
+    *("minContains", "maxContains", "unevaluatedItems"),
+    *("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+    *("minLength", "maxLength", "pattern", "contentMediaType", "contentEncoding"),
+    *("discriminator", "xml", "externalDocs", "example"),
+}
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMAS = ("items", "not", "if", "then", "else", "contains", "additionalProperties")
+
+
+def _stray_schema_keys(schema: object, where: str) -> list[str]:
+    if not isinstance(schema, dict):
+        return []
+    found = [f"{where}: {key!r}" for key in schema if key not in SCHEMA_KEYWORDS]
+    for key in _SUBSCHEMA_MAPS:
+        for name, sub in schema.get(key, {}).items():
+            found += _stray_schema_keys(sub, f"{where}/{key}/{name}")
+    for key in _SUBSCHEMA_LISTS:
+        for i, sub in enumerate(schema.get(key, [])):
+            found += _stray_schema_keys(sub, f"{where}/{key}/{i}")
+    for key in _SUBSCHEMAS:
+        found += _stray_schema_keys(schema.get(key), f"{where}/{key}")
+    return found
+
+
+def _schemas(node: object, where: str = "#") -> list[tuple[object, str]]:
+    """Every schema object of the document: components' and those inline under `schema`."""
+    found: list[tuple[object, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "schema":
+                found.append((value, f"{where}/schema"))
+            elif key == "schemas" and where == "#/components":
+                found += [(sub, f"{where}/schemas/{name}") for name, sub in value.items()]
+            elif key != "examples":
+                found += _schemas(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            found += _schemas(item, f"{where}/{i}")
+    return found
+
+
+async def test_the_served_spec_has_no_stray_keys(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    schemas = _schemas(spec)
+    assert len(schemas) > 20
+    stray = [key for schema, where in schemas for key in _stray_schema_keys(schema, where)]
+    assert stray == []

@@ -29,9 +29,11 @@ async def _snapshot(pool: Pool) -> dict[str, list[str]]:
 
 async def test_seed_is_idempotent(pool: Pool) -> None:
     async with pool.acquire() as conn:
-        await seed(conn)
+        added = await seed(conn)
         first = await _snapshot(pool)
-        await seed(conn)
+        assert await seed(conn) == 0
+    counted = ("organizations", "people", "sources", "rounds", "participations", "claims")
+    assert added == sum(len(first[t]) for t in counted)
     assert await _snapshot(pool) == first
     assert len(first["rounds"]) == 2
     assert len(first["participations"]) == 6
