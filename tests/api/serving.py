@@ -76,13 +76,22 @@ def serve(directory: Path, env: dict[str, str], *args: str, processes: int = 1) 
     server = Server(f"http://127.0.0.1:{port}", process, stdout, stderr)
     try:
         deadline = time.monotonic() + 90
-        while len(server.worker_pids()) < processes:
+        # uvicorn says its application started before it binds the port: wait for both.
+        while len(server.worker_pids()) < processes or not _accepts(port):
             assert process.poll() is None, server.output()
             assert time.monotonic() < deadline, "serve did not start:\n" + server.output()
             time.sleep(0.1)
         yield server
     finally:
         stop(process)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def stop(process: "subprocess.Popen[bytes]") -> int:
