@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from api.app import create_app
 from api.cli import key_commands
 from api.cli.settings import Settings
-from api.cli.workers import KEEP_ALIVE_SECONDS, serve_workers
+from api.cli.workers import HEADER_DEADLINE_PROTOCOL, KEEP_ALIVE_SECONDS, serve_workers
 from api.guard.keys import DEMO_KEY_FILE
 from api.ops.logs import LOG_CONFIG
 from api.ops.metrics import import_progress
@@ -198,6 +198,7 @@ def serve(host: str, port: int, workers: int) -> None:
             access_log=False,
             limit_concurrency=settings.limit_concurrency,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            http=HEADER_DEADLINE_PROTOCOL,
         )
 
 

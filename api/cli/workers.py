@@ -26,6 +26,8 @@ DEMO_KEY_VARIABLE = "DEALGRAPH_DEMO_KEY_FILE"
 
 # How long an idle connection is kept open for the client's next request.
 KEEP_ALIVE_SECONDS = 5
+# Closes connections whose request head takes too long (api/guard/header_deadline.py).
+HEADER_DEADLINE_PROTOCOL = "api.guard.header_deadline:HeaderDeadlineProtocol"
 
 
 def serve_workers(
@@ -54,6 +56,7 @@ def serve_workers(
             timeout_graceful_shutdown=timeout_graceful_shutdown,
             limit_concurrency=limit_concurrency,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            http=HEADER_DEADLINE_PROTOCOL,
         )
 
 
