@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -28,6 +29,7 @@ from graphql import (
     GraphQLError,
     GraphQLIncludeDirective,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -37,6 +39,8 @@ from graphql import (
     get_named_type,
     is_abstract_type,
     is_composite_type,
+    is_list_type,
+    is_non_null_type,
     validate,
 )
 from graphql.execution.values import (
@@ -51,7 +55,7 @@ from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
 from db.infra.pagination import page_request
 from db.infra.types import Pool
-from db.json.select import Field, Key, render
+from db.json.select import FAILED, Answer, Failure, Field, Key, answer
 from db.json.sources import Prefetched, RoundsArgs
 from db.json.sql import UnsupportedSelection
 from db.organizations import count_organizations, list_organizations, organizations_scope
@@ -90,6 +94,8 @@ class _Document:
     pool: Pool
     variables: VariableValues
     fragments: dict[str, FragmentDefinitionNode]
+    # The fields a merged field was made of, where an error on it is located.
+    merged_from: dict[int, list[FieldNode]] = dataclasses.field(default_factory=dict)
 
     def fields(self, selection_set: SelectionSetNode | None, type_name: str) -> list[FieldNode]:
         """The fields a selection asks of an object of `type_name`, collected as the
@@ -99,7 +105,12 @@ class _Document:
             raise Unsupported("no selection")
         grouped: dict[str, list[FieldNode]] = {}
         self._collect(selection_set, type_name, grouped, set())
-        return [nodes[0] if len(nodes) == 1 else _merged(nodes) for nodes in grouped.values()]
+        fields = []
+        for nodes in grouped.values():
+            field = nodes[0] if len(nodes) == 1 else _merged(nodes)
+            self.merged_from[id(field)] = nodes
+            fields.append(field)
+        return fields
 
     def _collect(
         self,
@@ -224,7 +235,13 @@ async def _plan(
             check = _ARGUMENTS.get((type_name, name))
             if check is None:
                 raise Unsupported(f"arguments of {type_name}.{name}")
-            args = await check(doc, {k: v for k, v in given.items() if v is not None}, selections)
+            try:
+                args = await check(
+                    doc, {k: v for k, v in given.items() if v is not None}, selections
+                )
+            except DealgraphError as e:
+                # The resolvers refuse it: its error stands wherever the field is.
+                args = Failure(e.message, e.code, doc.merged_from[id(node)])
         planned.append(Field(_name(node), name, args, selections))
     return tuple(planned)
 
@@ -261,10 +278,14 @@ async def _rounds(doc: _Document, args: dict[str, Any], _: Selections) -> Rounds
 
 
 async def _nested_page(doc: _Document, args: dict[str, Any], _: Selections) -> object:
-    if "after" in args or "before" in args:
-        # The cursor's scope holds the parent's id, which only the statement knows.
-        raise Unsupported("a cursor under an object")
-    return page_request("", first=args.get("first"), last=args.get("last"))
+    # The cursor's scope holds the parent's id: the statement compares it under each.
+    return page_request(
+        None,
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
+    )
 
 
 async def _round(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
@@ -321,6 +342,8 @@ _ARGUMENTS: dict[tuple[str, str], Check] = {
     ("Organization", "rounds"): _nested_page,
     ("Organization", "investments"): _nested_page,
     ("Person", "investments"): _nested_page,
+    ("Organization", "coInvestors"): _nested_page,
+    ("Person", "coInvestors"): _nested_page,
 }
 
 
@@ -355,23 +378,114 @@ async def plan(
     return await _plan(doc, operation.selection_set, "Query")
 
 
+class _Nulled:
+    """A value the executor makes null for an error, up to the nearest nullable field."""
+
+
+_NULLED = _Nulled()
+
+
+class _Settled:
+    """An answer whose failed fields are made null as the executor makes them, each
+    failure an error located where the executor locates it."""
+
+    def __init__(self, failures: list[Failure]) -> None:
+        self.failures = failures
+        self.errors: list[dict[str, Any]] = []
+
+    def object(
+        self, value: dict[str, Any], type_name: str, fields: tuple[Field, ...], path: list[Any]
+    ) -> bool:
+        """Whether the object is made null (a non-null field of it failed)."""
+        object_type = _SCHEMA.get_type(type_name)
+        assert isinstance(object_type, GraphQLObjectType)
+        for f in fields:
+            if f.name == "__typename":
+                continue
+            field_type = object_type.fields[f.name].type
+            settled = self.value(value[f.key], field_type, f, [*path, f.key])
+            if settled is _NULLED:
+                if is_non_null_type(field_type):
+                    return True
+                settled = None
+            value[f.key] = settled
+        return False
+
+    def value(self, value: Any, of: GraphQLOutputType, f: Field, path: list[Any]) -> Any:
+        if isinstance(value, dict) and FAILED in value:
+            failure = self.failures[value[FAILED]]
+            error = GraphQLError(
+                failure.message,
+                nodes=failure.where,  # type: ignore[arg-type]
+                path=path,
+                extensions={"code": failure.code},
+            )
+            self.errors.append(error.formatted)  # type: ignore[arg-type]
+            return _NULLED
+        if value is None:
+            return None
+        inner = of.of_type if is_non_null_type(of) else of
+        if is_list_type(inner):
+            item_type = inner.of_type
+            for i, item in enumerate(value):
+                settled = self.value(item, item_type, f, [*path, i])
+                if settled is _NULLED:
+                    if is_non_null_type(item_type):
+                        return _NULLED
+                    settled = None
+                value[i] = settled
+            return value
+        if isinstance(value, dict) and f.selections is not None:
+            keys = list(value)
+            # The object's concrete type: the one its keys were asked of.
+            for type_name, fields in f.selections.items():
+                if [g.key for g in fields] == keys:
+                    return _NULLED if self.object(value, type_name, fields, path) else value
+        return value
+
+
+def _settled(answer: Answer, roots: tuple[Field, ...]) -> bytes:
+    """`"data":...`, after `"errors":[...],` when a field failed."""
+    if not answer.failures:
+        return b'"data":' + orjson.dumps(answer.data)
+    settled = _Settled(answer.failures)
+    data = answer.data
+    assert isinstance(data, dict)
+    nulled = settled.object(data, "Query", roots, [])
+    # Failures of fields under objects that are not there are no errors.
+    errors = b'"errors":' + orjson.dumps(settled.errors) + b"," if settled.errors else b""
+    return errors + b'"data":' + orjson.dumps(None if nulled else data)
+
+
+async def compile_read(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> bytes:
+    """`"data":...` (after `"errors":[...],` if any) for a query this path compiles;
+    Unsupported, or another error the resolvers answer, where it leaves it to them."""
+    doc = _prepare(pool, document, operation, raw_variables)
+    roots = doc.fields(operation.selection_set, "Query")
+    if len(roots) == 1 and roots[0].name.value == "roundStats":
+        # Aggregates are written from their statement's rows (schema/stats_compiled.py).
+        from schema.stats_compiled import round_stats_answer
+
+        return b'"data":' + await round_stats_answer(pool, roots[0], doc)
+    planned = await _plan(doc, operation.selection_set, "Query")
+    return _settled(await answer(pool, planned), planned)
+
+
 async def compiled_answer(
     pool: Pool,
     document: DocumentNode,
     operation: OperationDefinitionNode,
     raw_variables: dict[str, Any],
 ) -> bytes | None:
-    """The bytes of `data` for a query this path compiles; None to let the resolvers
-    answer."""
+    """`"data":...` (after `"errors":[...],` if any) for a query this path compiles;
+    None to let the resolvers answer."""
     try:
-        doc = _prepare(pool, document, operation, raw_variables)
-        roots = doc.fields(operation.selection_set, "Query")
-        if len(roots) == 1 and roots[0].name.value == "roundStats":
-            # Aggregates are written from their statement's rows (schema/stats_compiled.py).
-            from schema.stats_compiled import round_stats_answer
-
-            return await round_stats_answer(pool, roots[0], doc)
-        return await render(pool, await _plan(doc, operation.selection_set, "Query"))
+        return await compile_read(pool, document, operation, raw_variables)
     except (Unsupported, UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
         # GraphQLError: a value the executor refuses (a null variable where one is
         # needed); the resolvers answer it with their error.

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import orjson
 
+from db.co_investors import co_investors_scope, shared_rounds_sql
 from db.infra.pagination import PageRequest, fingerprint
 from db.json.sql import SqlBuilder, cursor_sql, fingerprint_sql, literal
 from db.participations import investments_scope
@@ -53,6 +54,15 @@ class Prefetched:
     count: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class CursorCheck:
+    """A page under each of many objects: its cursor is good under the object whose
+    scope it was made under (`sql` holds there); `field` names it in the error."""
+
+    sql: str
+    field: str
+
+
 class Source(Protocol):
     @property
     def fetched(self) -> str: ...
@@ -68,6 +78,8 @@ class Source(Protocol):
     def count(self) -> str: ...
     @property
     def as_of(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> CursorCheck | None: ...
     def cursor(self, row: str) -> str: ...
 
 
@@ -113,6 +125,14 @@ class KeysetSource:
         came_from_cursor = "true" if page.cursor is not None else "false"
         self.has_next = came_from_cursor if page.backward else more
         self.has_previous = more if page.backward else came_from_cursor
+        self.fingerprint = (
+            None
+            if page.made_under is None
+            else CursorCheck(
+                f"{fp()} = {sql.param(page.made_under, 'text')}",
+                "before" if page.backward else "after",
+            )
+        )
 
     def cursor(self, row: str) -> str:
         return cursor_sql(self._fp(), row)
@@ -235,9 +255,29 @@ def investments(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSour
     )
 
 
+def co_investors(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSource:
+    """Organization.coInvestors and Person.coInvestors, as db/co_investors.py
+    list_co_investors reads them."""
+    shared = f"({shared_rounds_sql(f'{investor}.id')}) s"
+    return KeysetSource(
+        sql,
+        page,
+        table=shared,
+        star="s",
+        where="true",
+        key="s.shared_rounds",
+        key_type="int",
+        descending=True,
+        count_table=shared,
+        count_where="true",
+        fp=lambda: fingerprint_sql(_scope_sql(co_investors_scope, f"{investor}.id")),
+    )
+
+
 class PrefetchedSource:
     def __init__(self, sql: SqlBuilder, page: Prefetched) -> None:
         self.as_of = None
+        self.fingerprint = None
         self.backward = False
         self.size = str(len(page.ids))
         self.fetched = (

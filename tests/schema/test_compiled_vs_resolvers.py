@@ -21,12 +21,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
+from db.co_investors import list_co_investors
 from db.imports.crunchbase import import_crunchbase
+from db.infra.pagination import load_cursor_key, page_request
 from db.infra.types import Pool
-from db.json.select import render
 from db.json.sql import UnsupportedSelection
+from db.participations import list_investments_of_investors
+from db.rounds import RoundFilter as DbRoundFilter
+from db.rounds import RoundOrder as DbRoundOrder
+from db.rounds import list_rounds, list_rounds_of_companies, rounds_scope
 from db.seed import seed
-from schema.fastpath import Unsupported, plan
+from schema.fastpath import Unsupported, compile_read
 from schema.limits import parse_document, select_operation
 from schema.schema import schema
 from tests.conftest import bearer, create_key
@@ -71,7 +76,17 @@ async def values(pool: Pool) -> Values:
     ]
     return Values(
         ids=[*ids, "rnd_00000000000000000000000000000000", "nope", ""],
-        strings=[*slugs, "open ai", "sequoia", "USA", "FRA", "x", "", "eyJhIjoxfQ"],
+        strings=[
+            *slugs,
+            *await _cursors(pool),
+            "open ai",
+            "sequoia",
+            "USA",
+            "FRA",
+            "x",
+            "",
+            "eyJhIjoxfQ",
+        ],
         moments=[*moments, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00+00:00"],
     )
 
@@ -93,6 +108,32 @@ async def both(
         ]
         async with clients[0] as a, clients[1] as b:
             yield a, b
+
+
+async def _cursors(pool: Pool) -> list[str]:
+    """Cursors of pages under objects (good under the object whose page made them, made
+    for another scope under the others) and of the root lists."""
+    await load_cursor_key(pool)
+    page = page_request("", first=2)
+    company = await pool.fetchval(
+        "select company_id from rounds group by company_id order by count(*) desc, company_id"
+        " limit 1"
+    )
+    investor = await pool.fetchval(
+        "select investor_organization_id from participations"
+        " where investor_organization_id is not null"
+        " group by 1 order by count(*) desc, 1 limit 1"
+    )
+    [raised] = await list_rounds_of_companies(pool, [company], page)
+    [invested] = await list_investments_of_investors(pool, [investor], page)
+    [co] = await list_co_investors(pool, [investor], page)
+    listed = await list_rounds(
+        pool,
+        filter=DbRoundFilter(),
+        order=DbRoundOrder(),
+        page=page_request(rounds_scope(DbRoundFilter(), DbRoundOrder()), first=2),
+    )
+    return [c for p in (raised, invested, co, listed) for c in p.cursors[-1:]]
 
 
 def _corpus(values: Values) -> list[tuple[str, dict[str, Any]]]:
@@ -142,7 +183,7 @@ async def _outcome(pool: Pool, query: str, variables: dict[str, Any]) -> str:
     operation = select_operation(document, None)
     assert operation is not None
     try:
-        await render(pool, await plan(pool, document, operation, variables))
+        await compile_read(pool, document, operation, variables)
     except (Unsupported, UnsupportedSelection) as e:
         return f"resolvers: {e}"
     except Exception as e:  # the resolvers answer it with their error
