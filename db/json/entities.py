@@ -14,11 +14,14 @@ from db.infra.pagination import PageRequest
 from db.json.sources import (
     Prefetched,
     RoundsArgs,
+    Rows,
     Source,
+    StatsArgs,
     co_investors,
     company_rounds,
     investments,
     prefetched,
+    round_stats,
     rounds,
 )
 from db.json.sql import SqlBuilder, datetime_text, fuzzy_date_text
@@ -83,11 +86,19 @@ class Connection:
 
 
 @dataclass(frozen=True, slots=True)
+class Listed:
+    """A list of `type` made of the rows `rows` gives from the field's arguments."""
+
+    type: str
+    rows: Callable[[SqlBuilder, object], Rows]
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """One object by a key (the root fields): the arguments say which type and key."""
 
 
-Kind = Expr | Embedded | One | Many | Either | Connection | Lookup
+Kind = Expr | Embedded | One | Many | Either | Connection | Listed | Lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +228,57 @@ def _summaries() -> dict[str, "Entity"]:
     }
 
 
+def _round_stats(sql: SqlBuilder, args: object) -> Rows:
+    assert isinstance(args, StatsArgs)
+    return round_stats(sql, args)
+
+
+def _stats() -> dict[str, "Entity"]:
+    """Query.roundStats: `{t}` is a bucket of db/stats.py's statement."""
+    of_bucket = {"t": "{t}"}
+    return {
+        "RoundStatsBucket": Entity(
+            {
+                "key": Embedded("RoundStatsKey", of_bucket),
+                "count": Expr("{t}.count"),
+                "disclosedCount": Expr("{t}.disclosed_count"),
+                "amountUsd": Embedded("AmountStats", of_bucket),
+                "boundedCount": Embedded("BoundedCount", of_bucket),
+            }
+        ),
+        "RoundStatsKey": Entity(
+            {
+                "period": Embedded(
+                    "FuzzyDate", {"day": "{t}.period", "precision": "{t}.precision"}
+                ),
+                "roundType": Expr("{t}.round_type"),
+                "status": Expr("{t}.status"),
+                "stage": Expr("{t}.stage"),
+                "countryCode": Expr("{t}.country_code"),
+                "investor": _investor("investor"),
+            }
+        ),
+        "AmountStats": Entity(
+            {
+                "sum": Expr("{t}.sum_usd::text"),
+                "median": Expr("{t}.median_usd::text"),
+                "p25": Expr("{t}.p25_usd::text"),
+                "p75": Expr("{t}.p75_usd::text"),
+                "min": Expr("{t}.min_usd::text"),
+                "max": Expr("{t}.max_usd::text"),
+            }
+        ),
+        "BoundedCount": Entity(
+            {
+                "upTo": Expr("{t}.up_to_count"),
+                "atLeast": Expr("{t}.at_least_count"),
+                "range": Expr("{t}.range_count"),
+                "about": Expr("{t}.about_count"),
+            }
+        ),
+    }
+
+
 # --- end compiler block -----------------------------------------------------------------
 _SOURCE = One("Source", "sources {c}", "{c}.id = {t}.source_id")
 
@@ -228,6 +290,7 @@ ENTITIES: dict[str, Entity] = {
             "organization": Lookup(),
             "rounds": Connection("Round", _root_rounds),
             "organizations": Connection("Organization", _prefetched),
+            "roundStats": Listed("RoundStatsBucket", _round_stats),
         }
     ),
     "Round": Entity(
@@ -430,4 +493,5 @@ ENTITIES: dict[str, Entity] = {
         null_if="{day} is null",
     ),
     **_summaries(),
+    **_stats(),
 }

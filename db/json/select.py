@@ -28,6 +28,7 @@ from db.json.entities import (
     Embedded,
     Expr,
     Kind,
+    Listed,
     Lookup,
     Many,
     One,
@@ -45,6 +46,8 @@ class Field:
     name: str
     args: object = None
     selections: Mapping[str, tuple["Field", ...]] | None = None
+    # The caller's, to place an error on the field (Failure.where).
+    where: object = None
 
     def of(self, type_name: str) -> tuple["Field", ...]:
         if self.selections is None or type_name not in self.selections:
@@ -156,11 +159,21 @@ class _Compiler:
                 if source.fingerprint is None:
                     return page
                 # A cursor is good under the object whose page made it, only.
-                failure = Failure(*_another_scope(source.fingerprint.field))
+                failure = Failure(*_another_scope(source.fingerprint.field), f.where)
                 return (
                     f"case when {source.fingerprint.sql} then {page}"
                     f" else {self.failed(failure)} end"
                 )
+            case Listed(type_name, make_rows):
+                rows, c = make_rows(sql, f.args), sql.alias("c")
+                node = self.object(type_name, f.of(type_name), {"t": c}, None)
+                listed = f"coalesce(json_agg({node} order by {c}.n), '[]'::json)"
+                if rows.failed_if is not None:
+                    assert rows.failure is not None
+                    failed = self.failed(Failure(rows.failure.message, rows.failure.code, f.where))
+                    condition = rows.failed_if.format_map({"c": c})
+                    listed = f"case when {condition} then {failed} else {listed} end"
+                return f"(select {listed} from {rows.sql} {c})"
             case Lookup():
                 return self.lookup(f)
         raise UnsupportedSelection(f.name)

@@ -17,6 +17,7 @@ from typing import Protocol
 import orjson
 
 from db.co_investors import co_investors_scope, shared_rounds_sql
+from db.infra.errors import DealgraphError
 from db.infra.pagination import PageRequest, fingerprint
 from db.json.sql import SqlBuilder, cursor_sql, fingerprint_sql, literal
 from db.participations import investments_scope
@@ -28,6 +29,14 @@ from db.rounds import (
     filter_args,
     filter_sql,
     rounds_source,
+)
+from db.stats import (
+    MAX_BUCKETS,
+    STATS_TYPES,
+    Dimension,
+    Period,
+    round_stats_statement,
+    too_many_buckets,
 )
 
 
@@ -271,6 +280,40 @@ def co_investors(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSou
         count_table=shared,
         count_where="true",
         fp=lambda: fingerprint_sql(_scope_sql(co_investors_scope, f"{investor}.id")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatsArgs:
+    """Query.roundStats: the checked filter (with its time), dimensions and period."""
+
+    filter: RoundFilter
+    group_by: tuple[Dimension, ...]
+    period: Period
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows a statement of db/ gives, numbered `n` in its order; they are an error when
+    `failed_if` holds of them all (an aggregate over `{c}`)."""
+
+    sql: str
+    failed_if: str | None = None
+    failure: DealgraphError | None = None
+
+
+def round_stats(sql: SqlBuilder, args: StatsArgs) -> Rows:
+    """Query.roundStats' buckets, as db/stats.py round_stats reads them; each row holds the
+    period's precision too."""
+    statement, values = round_stats_statement(args.filter, args.group_by, args.period)
+    types = FILTER_TYPES[: len(values) - 1 - (2 if "PERIOD" in args.group_by else 0)]
+    renumbered = _Renumbered(sql, values, (*types, *STATS_TYPES))
+    precision = sql.param(args.period, "text")
+    return Rows(
+        f"(select q.*, {precision} as precision, row_number() over () as n"
+        f" from ({renumbered(statement)}) q)",
+        failed_if=f"count(*) > {MAX_BUCKETS} or coalesce(bool_or({{c}}.over), false)",
+        failure=too_many_buckets("groupBy"),
     )
 
 
