@@ -3,8 +3,9 @@ generated queries over the whole schema, on the demo set and a slice of CrunchBa
 
 The corpus is drawn once, with a fixed seed (tests/schema/generated.py); each query goes
 to an app that compiles and to one that only resolves. Which queries the compiler leaves
-to the resolvers is counted by reason and printed (pytest -s); the share it answers
-itself must not fall below the floor.
+to the resolvers is counted by reason and printed (pytest -s). A query the compiler
+leaves to them fails the test, but for those about acquisitions (issue 17 adds them to
+the description) and those refused before either path runs (the cost limit).
 """
 
 import collections
@@ -38,11 +39,11 @@ from tests.conftest import bearer, create_key
 from tests.schema.generated import Values, query_strategy, rewrite
 
 QUERIES = int(os.environ.get("DEALGRAPH_GENERATED_QUERIES", "2000"))
-# The share of generated queries the compiler answers itself. The others: arguments the
-# resolvers refuse (answered with their error), a cursor under an object, and the types
-# of acquisitions, roundStats, summaries and co-investors, which the description
-# (db/json/entities.py) does not hold yet.
-FLOOR = 0.35
+# The share of generated queries the compiler answers itself (61% measured): the others
+# ask for acquisitions, or cost too much to run at all.
+FLOOR = 0.6
+# What the description (db/json/entities.py) does not hold yet.
+PENDING = re.compile(r"cquisition|acquiredBy")
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "crunchbase"
 
 
@@ -162,9 +163,7 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
     assert len(corpus) >= QUERIES * 0.9
     outcomes: collections.Counter[str] = collections.Counter()
     for query, variables in corpus:
-        answers = [
-            await c.post("/graphql", json={"query": query, "variables": variables}) for c in both
-        ]
+        answers = await _both(both, query, variables)
         compiled, resolved = ((a.status_code, _comparable(a.content)) for a in answers)
         assert compiled == resolved, f"{query}\n{variables}\n{compiled}\n{resolved}"
         if b'"data"' not in answers[1].content:
@@ -175,6 +174,22 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
     for outcome, n in outcomes.most_common():
         print(f"  {n:5d}  {outcome}")
     assert outcomes["compiled"] >= FLOOR * len(corpus)
+    refused = [o for o in outcomes if o.startswith("resolvers: ") and not PENDING.search(o)]
+    assert not refused, f"left to the resolvers: {refused}"
+
+
+async def _both(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient], query: str, variables: dict[str, Any]
+) -> list[httpx.Response]:
+    """Each side's answer. A statement timeout (503) says the shared machine was busy,
+    not what the answer is: the pair is asked again."""
+    for _ in range(3):
+        answers = [
+            await c.post("/graphql", json={"query": query, "variables": variables}) for c in both
+        ]
+        if all(a.status_code != 503 for a in answers):
+            break
+    return answers
 
 
 async def _outcome(pool: Pool, query: str, variables: dict[str, Any]) -> str:

@@ -350,7 +350,8 @@ async def test_refused_arguments_are_answered_with_the_resolvers_errors(
     operation = select_operation(document, None)
     assert operation is not None
     compiled = await compiled_answer(pool, document, operation, {})
-    assert compiled is not None and compiled.startswith(b'"errors":')
+    assert compiled is not None
+    assert compiled.startswith(b'"errors":')
     answers = [await c.post("/graphql", json={"query": query}) for c in both]
     assert answers[0].status_code == answers[1].status_code == 200
     assert answers[0].content == answers[1].content
@@ -359,8 +360,11 @@ async def test_refused_arguments_are_answered_with_the_resolvers_errors(
 async def test_a_cursor_under_an_object_pages_that_object_only(
     both: tuple[httpx.AsyncClient, httpx.AsyncClient], pool: Pool
 ) -> None:
-    fast, slow = both
-    first = "{ organizations(first: 6) { edges { node { rounds(first: 1) { pageInfo { endCursor } } } } } }"
+    fast, _ = both
+    first = (
+        "{ organizations(first: 6) { edges { node { rounds(first: 1) { pageInfo { endCursor } }"
+        " } } } }"
+    )
     answer = (await fast.post("/graphql", json={"query": first})).json()
     cursors = [
         e["node"]["rounds"]["pageInfo"]["endCursor"]
