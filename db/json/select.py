@@ -35,6 +35,7 @@ from db.json.entities import (
 )
 from db.json.sources import Source
 from db.json.sql import SqlBuilder, UnsupportedSelection, json_object_sql, literal
+from db.stats import fetch_without_jit
 
 # PostgreSQL passes a function at most 100 arguments: 50 keys and their values.
 _MAX_KEYS = 50
@@ -93,6 +94,7 @@ class _Compiler:
     def __init__(self) -> None:
         self.sql = SqlBuilder()
         self.failures: list[Failure] = []
+        self.without_jit = False
 
     def failed(self, failure: Failure) -> str:
         self.failures.append(failure)
@@ -166,6 +168,7 @@ class _Compiler:
                 )
             case Listed(type_name, make_rows):
                 rows, c = make_rows(sql, f.args), sql.alias("c")
+                self.without_jit |= rows.without_jit
                 node = self.object(type_name, f.of(type_name), {"t": c}, None)
                 listed = f"coalesce(json_agg({node} order by {c}.n), '[]'::json)"
                 if rows.failed_if is not None:
@@ -282,17 +285,31 @@ def _another_scope(field: str) -> tuple[str, str]:
     return error.message, error.code
 
 
-def statement(fields: tuple[Field, ...]) -> tuple[str, list[object], list[Failure]]:
-    """The statement (and its arguments) whose one text value is `data` for these root
-    fields of Query, and the failures its value may hold."""
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """The statement whose one text value is `data`, and the failures it may hold."""
+
+    sql: str
+    args: list[object]
+    failures: list[Failure]
+    without_jit: bool
+
+
+def statement(fields: tuple[Field, ...]) -> Statement:
+    """The statement for these root fields of Query."""
     compiler = _Compiler()
     body = compiler.object("Query", fields, {}, None)
-    return f"select ({body})::text", compiler.sql.args, compiler.failures
+    return Statement(
+        f"select ({body})::text", compiler.sql.args, compiler.failures, compiler.without_jit
+    )
 
 
 async def answer(db: Executor, fields: tuple[Field, ...]) -> Answer:
     """`data` as the statement builds it (read back, so that orjson spells it as it
     spells the resolvers' answers)."""
-    sql, args, failures = statement(fields)
-    text: str = await db.fetchval(sql, *args)
-    return Answer(orjson.loads(text), failures)
+    s = statement(fields)
+    if s.without_jit:
+        [[text]] = await fetch_without_jit(db, s.sql, *s.args)
+    else:
+        text = await db.fetchval(s.sql, *s.args)
+    return Answer(orjson.loads(text), s.failures)

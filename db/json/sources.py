@@ -300,6 +300,8 @@ class Rows:
     sql: str
     failed_if: str | None = None
     failure: DealgraphError | None = None
+    # JIT would take longer to compile the statement than to run it (db/stats.py).
+    without_jit: bool = False
 
 
 def round_stats(sql: SqlBuilder, args: StatsArgs) -> Rows:
@@ -314,6 +316,7 @@ def round_stats(sql: SqlBuilder, args: StatsArgs) -> Rows:
         f" from ({renumbered(statement)}) q)",
         failed_if=f"count(*) > {MAX_BUCKETS} or coalesce(bool_or({{c}}.over), false)",
         failure=too_many_buckets("groupBy"),
+        without_jit=True,
     )
 
 

@@ -8,6 +8,7 @@ leaves to them fails the test, but for those about acquisitions (issue 17 adds t
 the description) and those refused before either path runs (the cost limit).
 """
 
+import asyncio
 import collections
 import os
 import re
@@ -184,9 +185,10 @@ async def _both(
     """Each side's answer. A statement timeout (503) says the shared machine was busy,
     not what the answer is: the pair is asked again."""
     for _ in range(3):
-        answers = [
-            await c.post("/graphql", json={"query": query, "variables": variables}) for c in both
-        ]
+        # At once: each side's statements run while the other side plans.
+        answers = await asyncio.gather(
+            *(c.post("/graphql", json={"query": query, "variables": variables}) for c in both)
+        )
         if all(a.status_code != 503 for a in answers):
             break
     return answers
