@@ -47,10 +47,13 @@ from graphql.execution.values import (
 )
 from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
+from db.acquisitions import AcquisitionOrder as DbAcquisitionOrder
+from db.acquisitions import acquisitions_page_request, acquisitions_scope
 from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
 from db.infra.pagination import page_request
 from db.infra.types import Pool
+from db.json.acquisitions import AcquisitionsArgs
 from db.json.select import Field, Key, render
 from db.json.sources import Prefetched, RoundsArgs
 from db.json.sql import UnsupportedSelection
@@ -58,7 +61,13 @@ from db.organizations import count_organizations, list_organizations, organizati
 from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import rounds_page_request, rounds_scope
 from schema.context import Context
-from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
+from schema.filters import (
+    AcquisitionFilter,
+    AcquisitionOrder,
+    OrganizationFilter,
+    RoundFilter,
+    RoundOrder,
+)
 from schema.ids import any_id_argument, id_argument
 from schema.schema import schema
 
@@ -71,6 +80,7 @@ _TYPES = {
     Kind.PARTICIPATION: "Participation",
     Kind.SOURCE: "Source",
     Kind.CLAIM: "Claim",
+    Kind.ACQUISITION: "Acquisition",
 }
 
 
@@ -312,6 +322,31 @@ async def _organizations(
     )
 
 
+async def _acquisitions(doc: _Document, args: dict[str, Any], _: Selections) -> AcquisitionsArgs:
+    # As Query.acquisitions checks them (schema/query.py).
+    given = _input(AcquisitionFilter, args.get("filter", AcquisitionFilter()))
+    db_filter = replace(await given.to_db(Context(pool=doc.pool)), as_of=args.get("asOf"))
+    order = (
+        DbAcquisitionOrder()
+        if "orderBy" not in args
+        else _input(AcquisitionOrder, args["orderBy"]).to_db()
+    )
+    page = acquisitions_page_request(
+        db_filter,
+        order,
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
+    )
+    return AcquisitionsArgs(db_filter, order, page, acquisitions_scope(db_filter, order))
+
+
+async def _acquisition(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
+    acquisition_id = id_argument(Kind.ACQUISITION, args["id"], "id")
+    return Key("Acquisition", "id", acquisition_id, "uuid", args.get("asOf"))
+
+
 _ARGUMENTS: dict[tuple[str, str], Check] = {
     ("Query", "rounds"): _rounds,
     ("Query", "round"): _round,
@@ -321,6 +356,10 @@ _ARGUMENTS: dict[tuple[str, str], Check] = {
     ("Organization", "rounds"): _nested_page,
     ("Organization", "investments"): _nested_page,
     ("Person", "investments"): _nested_page,
+    # Acquisitions (issue 17).
+    ("Query", "acquisitions"): _acquisitions,
+    ("Query", "acquisition"): _acquisition,
+    ("Organization", "acquisitions"): _nested_page,
 }
 
 
