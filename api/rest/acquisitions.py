@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
-from api.rest.protocol import QueryParams, json_answer, list_body, problem
-from api.rest.representations import acquisition_detail_json, acquisitions_json
+from api.rest.protocol import QueryParams, json_answer, json_bytes_answer, problem
+from api.rest.representations import acquisition_detail_json
 from api.rest.writes import (
     EntityBody,
     EstimateBody,
@@ -40,12 +40,12 @@ from db.acquisitions import (
     AcquisitionFilter,
     AcquisitionOrder,
     acquisitions_scope,
-    list_acquisitions,
     list_acquisitions_by_ids,
 )
 from db.infra.errors import BadInput, NotFound
 from db.infra.ids import InvalidId, Kind, decode_id
 from db.infra.types import Connection, Pool
+from db.json.acquisitions import render_rest_acquisitions
 from db.organizations import fetch_organization
 from schema.enums import AcquisitionTerms, DealStage, DealStatus
 from schema.scan_cost import acquisitions_scan
@@ -114,15 +114,12 @@ async def list_acquisitions_endpoint(request: Request) -> Response:
     )
     if (refusal := await charge_more(request, 1 + scan)) is not None:
         return refusal.problem()
-    page = await list_acquisitions(
-        pool,
-        filter=found_filter,
-        order=order,
-        page=params.page(acquisitions_scope(found_filter, order)),
+    # One statement builds the whole answer, as of a time too (db/json/acquisitions.py).
+    scope = acquisitions_scope(found_filter, order)
+    body = await render_rest_acquisitions(
+        pool, filter=found_filter, order=order, page=params.page(scope), scope=scope
     )
-    return json_answer(
-        request, list_body(await acquisitions_json(pool, page.items, found_filter.as_of), page)
-    )
+    return json_bytes_answer(request, body)
 
 
 async def get_acquisition_endpoint(request: Request) -> Response:

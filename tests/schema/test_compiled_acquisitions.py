@@ -61,7 +61,8 @@ query ($slug: String!, $first: Int, $last: Int) {{
   organization(slug: $slug) {{
     slug
     acquisitions(first: $first, last: $last) {{ {CONNECTION} }}
-    acquiredBy {{ acquirers {{ acquisitions(first: 2) {{ totalCount edges {{ node {{ id }} }} }} }} }}
+    acquiredBy {{ acquirers {{ acquisitions(first: 2) {{ totalCount edges {{ node {{ id }} }} }} }}
+    }}
     acquiredBy {{ {ACQUISITION} }}
   }}
 }}
