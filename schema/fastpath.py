@@ -253,20 +253,18 @@ def _input(cls: type[_Input], value: object) -> _Input:
     return cls(**{to_snake_case(k): v for k, v in value.items()})
 
 
+def _page_arguments(args: dict[str, Any]) -> dict[str, Any]:
+    """first, after, last and before as given (None where not)."""
+    return {name: args.get(name) for name in ("first", "after", "last", "before")}
+
+
 async def _rounds(doc: _Document, args: dict[str, Any], _: Selections) -> RoundsArgs:
     # As Query.rounds checks them (schema/query.py).
     given = _input(RoundFilter, args.get("filter", RoundFilter()))
     as_of: datetime.datetime | None = args.get("asOf")
     db_filter = replace(await given.to_db(Context(pool=doc.pool)), as_of=as_of)
     order = DbRoundOrder() if "orderBy" not in args else _input(RoundOrder, args["orderBy"]).to_db()
-    page = rounds_page_request(
-        db_filter,
-        order,
-        first=args.get("first"),
-        after=args.get("after"),
-        last=args.get("last"),
-        before=args.get("before"),
-    )
+    page = rounds_page_request(db_filter, order, **_page_arguments(args))
     return RoundsArgs(db_filter, order, page, rounds_scope(db_filter, order))
 
 
@@ -331,14 +329,7 @@ async def _acquisitions(doc: _Document, args: dict[str, Any], _: Selections) -> 
         if "orderBy" not in args
         else _input(AcquisitionOrder, args["orderBy"]).to_db()
     )
-    page = acquisitions_page_request(
-        db_filter,
-        order,
-        first=args.get("first"),
-        after=args.get("after"),
-        last=args.get("last"),
-        before=args.get("before"),
-    )
+    page = acquisitions_page_request(db_filter, order, **_page_arguments(args))
     return AcquisitionsArgs(db_filter, order, page, acquisitions_scope(db_filter, order))
 
 

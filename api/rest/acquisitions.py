@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
-from api.rest.protocol import QueryParams, json_answer, json_bytes_answer, problem
+from api.rest.protocol import QueryParams, json_answer, json_bytes_answer
 from api.rest.representations import acquisition_detail_json
 from api.rest.writes import (
     EntityBody,
@@ -23,10 +23,9 @@ from api.rest.writes import (
     SourceBody,
     Written,
     _Body,
-    _body,
     _parse,
-    _refusals,
-    _run,
+    report_endpoint,
+    status_endpoint,
 )
 from api.state import table_sizes_of
 from db.acquisition_reports import (
@@ -193,40 +192,30 @@ async def _written(conn: Connection, result: AcquisitionWriteResult) -> Written:
     return Written(body, result.created, f"/v1/acquisitions/{body['id']}")
 
 
-@_refusals
-async def post_acquisition_report(request: Request) -> Response:
-    raw = await _body(request)
-    report = _parse(AcquisitionReportBody, raw).to_db()
-
-    async def write(conn: Connection, key: uuid.UUID) -> Written:
-        return await _written(conn, await report_acquisition(conn, report, api_key_id=key))
-
-    return await _run(request, raw, write)
+async def _report_written(conn: Connection, report: AcquisitionReport, key: uuid.UUID) -> Written:
+    return await _written(conn, await report_acquisition(conn, report, api_key_id=key))
 
 
 def _status_endpoint(status: str) -> Callable[[Request], Awaitable[Response]]:
-    @_refusals
-    async def post_status(request: Request) -> Response:
-        raw = await _body(request)
-        try:
-            acquisition_id = decode_id(Kind.ACQUISITION, request.path_params["id"])
-        except InvalidId as e:
-            return problem(404, f"id: {e}", parameter="id", code="NOT_FOUND")
-        statement = _parse(AcquisitionStatusBody, raw).to_db(acquisition_id)
+    async def write(conn: Connection, statement: AcquisitionStatement, key: uuid.UUID) -> Written:
+        result = await state_acquisition_status(conn, statement, status, api_key_id=key)
+        return await _written(conn, result)
 
-        async def write(conn: Connection, key: uuid.UUID) -> Written:
-            result = await state_acquisition_status(conn, statement, status, api_key_id=key)
-            return await _written(conn, result)
-
-        return await _run(request, raw, write)
-
-    return post_status
+    return status_endpoint(
+        Kind.ACQUISITION,
+        lambda raw, acquisition_id: _parse(AcquisitionStatusBody, raw).to_db(acquisition_id),
+        write,
+    )
 
 
 routes = [
     Route("/acquisitions", list_acquisitions_endpoint, methods=["GET"]),
     Route("/acquisitions/{id}", get_acquisition_endpoint, methods=["GET"]),
-    Route("/acquisition-reports", post_acquisition_report, methods=["POST"]),
+    Route(
+        "/acquisition-reports",
+        report_endpoint(lambda raw: _parse(AcquisitionReportBody, raw).to_db(), _report_written),
+        methods=["POST"],
+    ),
     Route("/acquisitions/{id}/confirmations", _status_endpoint("CONFIRMED"), methods=["POST"]),
     Route("/acquisitions/{id}/denials", _status_endpoint("DENIED"), methods=["POST"]),
 ]

@@ -10,8 +10,6 @@ import functools
 import uuid
 from dataclasses import dataclass
 
-import orjson
-
 from db.acquisitions import (
     FILTER_SQL,
     SORT_KEYS,
@@ -23,9 +21,9 @@ from db.acquisitions import (
 )
 from db.infra.pagination import PageRequest, fingerprint
 from db.infra.types import Executor
-from db.json.rest import _fuzzy_date, _money, _ref
-from db.json.sources import KeysetSource, _Renumbered
-from db.json.sql import SqlBuilder, fingerprint_sql, json_object_sql, literal
+from db.json.rest import _fuzzy_date, _money, _ref, list_page_sql
+from db.json.sources import KeysetSource, _Renumbered, filtered_scope_sql
+from db.json.sql import SqlBuilder, fingerprint_sql, json_object_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +77,10 @@ _SENTINEL = uuid.UUID(int=0)
 
 
 def _acquirer_scope_sql(acquirer_id: str) -> str:
-    """db/acquisitions.py acquirer_scope() in SQL: "acquisitions:<order>:" and a hash of
-    the filter's JSON, which holds the acquirer's id."""
-    filter_json = orjson.dumps(AcquisitionFilter(acquirer_id=_SENTINEL), default=str).decode()
-    prefix = acquirer_scope(_SENTINEL).rsplit(":", 1)[0] + ":"
-    before, after = filter_json.split(str(_SENTINEL))
-    hashed = (
-        f"encode(sha256(convert_to({literal(before)} || {acquirer_id}::text || {literal(after)},"
-        f" 'UTF8')), 'hex')"
+    """db/acquisitions.py acquirer_scope() in SQL."""
+    return filtered_scope_sql(
+        acquirer_scope(_SENTINEL), AcquisitionFilter(acquirer_id=_SENTINEL), acquirer_id
     )
-    return f"{literal(prefix)} || {hashed}"
 
 
 def acquirer_acquisitions(sql: SqlBuilder, page: PageRequest, acquirer: str) -> KeysetSource:
@@ -153,21 +145,7 @@ def rest_acquisitions_statement(
     GET /v1/acquisitions: `{"data": [...], "next_cursor": ...}`."""
     sql = SqlBuilder()
     source = acquisitions(sql, AcquisitionsArgs(filter, order, page, scope))
-    body = json_object_sql(
-        [
-            (
-                "data",
-                f"coalesce((select json_agg({_acquisition('x', source.as_of)} order by x.n)"
-                f" from {source.fetched} x where x.n <= {source.size}), '[]'::json)",
-            ),
-            (
-                "next_cursor",
-                f"(select {source.cursor('x')} from {source.fetched} x"
-                f" where x.n = {source.size}"
-                f" and exists (select 1 from {source.fetched} y where y.n > {source.size}))",
-            ),
-        ]
-    )
+    body = list_page_sql(source, _acquisition("x", source.as_of))
     return f"select ({body})::text", sql.args
 
 

@@ -172,7 +172,8 @@ async def _same(
     assert compiled.content == resolved.content, f"{variables}"
     answer: dict[str, Any] = compiled.json()
     assert "errors" not in answer, answer
-    return answer["data"]
+    data: dict[str, Any] = answer["data"]
+    return data
 
 
 @pytest.mark.parametrize(
