@@ -3,10 +3,13 @@
 Prepares the benchmark database as bench/run does (the real CrunchBase set: ~31,600
 rounds, 4,632 acquisitions), starts dealgraph (one process), and loads it with wrk, the
 two sides of each ratio in turn: the GraphQL list of 50 acquisitions with their targets
-and acquirers against the list of 50 rounds with their companies and investors; the
-same over REST; and a page 90 pages deep in the acquisitions (near the end of the list)
-against the first. Prints RESULT and RATIO lines as bench/run does. Uses bench/run's
-fixed database name: run it under `flock /tmp/dealgraph-bench.lock`.
+and acquirers against the list of 50 rounds with their companies and investors; a
+deal-tracker's acquisitions screen (the 20 latest reported or confirmed, with
+`totalCount`, status, stage, date, price, target and acquirers) against its home feed
+of rounds (bench/screens.py); the lists over REST; and a page 90 pages deep in the
+acquisitions (near the end of the list) against the first. Prints RESULT and RATIO
+lines as bench/run does. Uses bench/run's fixed database name: run it under
+`flock /tmp/dealgraph-bench.lock`.
 
     uv run python -m bench.acquisitions [--seconds 5] [--rounds 2]
 """
@@ -30,12 +33,18 @@ from bench.run import (
     _result,
     _url,
 )
+from bench.screens import _MONEY, SCREENS
 from db.acquisitions import AcquisitionFilter, AcquisitionOrder, acquisitions_scope
 from db.infra.pagination import Keyset, encode_cursor
 
 ACQUISITIONS_QUERY = (
     "{ acquisitions(first: 50) { edges { node { id target { name } acquirers { name } "
     "price { usd } } } } }"
+)
+ACQUISITIONS_SCREEN = (
+    "{ acquisitions(first: 20, filter: {status: [REPORTED, CONFIRMED]}) { totalCount edges {"
+    f" node {{ id status stage announced {{ text }} price {_MONEY} target {{ name slug }}"
+    " acquirers { name slug } } } } }"
 )
 DEEP_PAGES = 90
 
@@ -82,6 +91,13 @@ def main() -> None:
         _result("graphql_rounds_list_30k", r)
         _report(
             "acquisitions_vs_rounds_graphql", a.requests_per_second / r.requests_per_second, 1.0
+        )
+
+        a, r = bench.paired(ours.query(ACQUISITIONS_SCREEN), ours.query(SCREENS["home_feed"][0]))
+        _result("screen_acquisitions", a)
+        _result("screen_home_feed", r)
+        _report(
+            "acquisitions_screen_vs_home_feed", a.requests_per_second / r.requests_per_second, 1.0
         )
 
         rest = Request(f"http://127.0.0.1:{port}/v1/acquisitions?limit=50", None, auth)

@@ -54,8 +54,9 @@ class AcquisitionOrder:
     direction: Direction = "DESC"
 
 
-# $1..$7 are the filter, $8 the time of an as-of read; every list and count shares it.
-_FILTER_SQL = """
+# $1..$7 are the filter, $8 the time of an as-of read; every list and count shares it
+# (db/json/acquisitions.py too, which builds the compiled lists from it).
+FILTER_SQL = """
     ($1::deal_status[] is null or a.status = any($1))
     and ($2::deal_stage[] is null or a.stage = any($2))
     and ($3::uuid is null or exists (
@@ -69,12 +70,12 @@ _FILTER_SQL = """
 """
 
 
-def _source(f: AcquisitionFilter) -> str:
+def acquisitions_source(f: AcquisitionFilter) -> str:
     """The relation acquisitions are read from: the stored present, or a past derived again."""
     return "acquisitions a" if f.as_of is None else "acquisitions_as_of($8::timestamptz) a"
 
 
-def _filter_args(f: AcquisitionFilter) -> tuple[object, ...]:
+def filter_args(f: AcquisitionFilter) -> tuple[object, ...]:
     return (
         f.statuses,
         f.stages,
@@ -113,21 +114,22 @@ async def list_acquisitions(
     # Only constants from SORT_KEYS and the two words above are spliced in.
     sql = f"""
         select {ACQUISITION_COLUMNS}, {key.expression}::text as sort_key
-        from {_source(filter)}
-        where {_FILTER_SQL}
+        from {acquisitions_source(filter)}
+        where {FILTER_SQL}
           and ($9::text is null
                or ({key.expression}, a.id) {comparison} ($9::{key.sql_type}, $10::uuid))
         order by {key.expression} {direction}, a.id {direction}
         limit $11
     """
-    records = await db.fetch(sql, *_filter_args(filter), *page.cursor_args, page.fetch_limit)
+    records = await db.fetch(sql, *filter_args(filter), *page.cursor_args, page.fetch_limit)
     rows = [(Acquisition.from_record(r), Keyset(r["sort_key"], r["id"])) for r in records]
     return build_page(acquisitions_scope(filter, order), page, rows)
 
 
 async def count_acquisitions(db: Executor, *, filter: AcquisitionFilter) -> int:
     count = await db.fetchval(
-        f"select count(*) from {_source(filter)} where {_FILTER_SQL}", *_filter_args(filter)
+        f"select count(*) from {acquisitions_source(filter)} where {FILTER_SQL}",
+        *filter_args(filter),
     )
     return int(count)
 

@@ -47,10 +47,13 @@ from graphql.execution.values import (
 )
 from strawberry.utils.str_converters import to_snake_case
 
+from db.acquisitions import AcquisitionOrder as DbAcquisitionOrder
+from db.acquisitions import acquisitions_page_request, acquisitions_scope
 from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
 from db.infra.pagination import page_request
 from db.infra.types import Pool
+from db.json.acquisitions import AcquisitionsArgs
 from db.json.select import Failure, Field, Key, answer
 from db.json.sources import Prefetched, RoundsArgs, StatsArgs
 from db.json.sql import UnsupportedSelection
@@ -60,7 +63,13 @@ from db.rounds import rounds_page_request, rounds_scope
 from db.stats import check_group_by
 from schema.context import Context
 from schema.field_errors import settled
-from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
+from schema.filters import (
+    AcquisitionFilter,
+    AcquisitionOrder,
+    OrganizationFilter,
+    RoundFilter,
+    RoundOrder,
+)
 from schema.ids import any_id_argument, id_argument
 from schema.schema import schema
 
@@ -73,6 +82,7 @@ _TYPES = {
     Kind.PARTICIPATION: "Participation",
     Kind.SOURCE: "Source",
     Kind.CLAIM: "Claim",
+    Kind.ACQUISITION: "Acquisition",
 }
 
 
@@ -236,20 +246,18 @@ def _input(cls: type[_Input], value: object) -> _Input:
     return cls(**{to_snake_case(k): v for k, v in value.items()})
 
 
+def _page_arguments(args: dict[str, Any]) -> dict[str, Any]:
+    """first, after, last and before as given (None where not)."""
+    return {name: args.get(name) for name in ("first", "after", "last", "before")}
+
+
 async def _rounds(doc: _Document, args: dict[str, Any], _: Selections) -> RoundsArgs:
     # As Query.rounds checks them (schema/query.py).
     given = _input(RoundFilter, args.get("filter", RoundFilter()))
     as_of: datetime.datetime | None = args.get("asOf")
     db_filter = replace(await given.to_db(Context(pool=doc.pool)), as_of=as_of)
     order = DbRoundOrder() if "orderBy" not in args else _input(RoundOrder, args["orderBy"]).to_db()
-    page = rounds_page_request(
-        db_filter,
-        order,
-        first=args.get("first"),
-        after=args.get("after"),
-        last=args.get("last"),
-        before=args.get("before"),
-    )
+    page = rounds_page_request(db_filter, order, **_page_arguments(args))
     return RoundsArgs(db_filter, order, page, rounds_scope(db_filter, order))
 
 
@@ -319,6 +327,24 @@ async def _organizations(
     )
 
 
+async def _acquisitions(doc: _Document, args: dict[str, Any], _: Selections) -> AcquisitionsArgs:
+    # As Query.acquisitions checks them (schema/query.py).
+    given = _input(AcquisitionFilter, args.get("filter", AcquisitionFilter()))
+    db_filter = replace(await given.to_db(Context(pool=doc.pool)), as_of=args.get("asOf"))
+    order = (
+        DbAcquisitionOrder()
+        if "orderBy" not in args
+        else _input(AcquisitionOrder, args["orderBy"]).to_db()
+    )
+    page = acquisitions_page_request(db_filter, order, **_page_arguments(args))
+    return AcquisitionsArgs(db_filter, order, page, acquisitions_scope(db_filter, order))
+
+
+async def _acquisition(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
+    acquisition_id = id_argument(Kind.ACQUISITION, args["id"], "id")
+    return Key("Acquisition", "id", acquisition_id, "uuid", args.get("asOf"))
+
+
 _ARGUMENTS: dict[tuple[str, str], Check] = {
     ("Query", "rounds"): _rounds,
     ("Query", "round"): _round,
@@ -331,6 +357,10 @@ _ARGUMENTS: dict[tuple[str, str], Check] = {
     ("Person", "investments"): _nested_page,
     ("Organization", "coInvestors"): _nested_page,
     ("Person", "coInvestors"): _nested_page,
+    # Acquisitions (issue 17).
+    ("Query", "acquisitions"): _acquisitions,
+    ("Query", "acquisition"): _acquisition,
+    ("Organization", "acquisitions"): _nested_page,
 }
 
 

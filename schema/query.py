@@ -5,6 +5,8 @@ from dataclasses import replace
 
 import strawberry
 
+from db import rows
+from db.acquisitions import AcquisitionFilter as DbAcquisitionFilter
 from db.acquisitions import AcquisitionOrder as DbAcquisitionOrder
 from db.acquisitions import (
     acquisitions_page_request,
@@ -16,11 +18,13 @@ from db.infra.errors import BadInput
 from db.infra.ids import Kind
 from db.infra.pagination import page_request
 from db.organizations import count_organizations, list_organizations, organizations_scope
+from db.rounds import RoundFilter as DbRoundFilter
 from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import count_rounds, list_rounds, list_rounds_by_ids, rounds_page_request
 from schema.acquisition import Acquisition
 from schema.connection import Connection
 from schema.context import Context
+from schema.deals import Deals
 from schema.filters import (
     AcquisitionFilter,
     AcquisitionOrder,
@@ -34,6 +38,27 @@ from schema.organization import Organization, Person
 from schema.provenance import Claim, Source
 from schema.round import Participation, Round
 from schema.stats import Period, RoundDimension, RoundStatsBucket, round_stats
+
+_ROUNDS: Deals[DbRoundFilter, DbRoundOrder, rows.Round, Round] = Deals(
+    Kind.ROUND,
+    lambda loaders: loaders.round_by_id,
+    list_rounds_by_ids,
+    rounds_page_request,
+    list_rounds,
+    count_rounds,
+    Round.from_row,
+)
+_ACQUISITIONS: Deals[DbAcquisitionFilter, DbAcquisitionOrder, rows.Acquisition, Acquisition] = (
+    Deals(
+        Kind.ACQUISITION,
+        lambda loaders: loaders.acquisition_by_id,
+        list_acquisitions_by_ids,
+        acquisitions_page_request,
+        list_acquisitions,
+        count_acquisitions,
+        Acquisition.from_row,
+    )
+)
 
 
 @strawberry.type
@@ -75,12 +100,7 @@ class Query:
         id: strawberry.ID,
         as_of: datetime.datetime | None = None,
     ) -> Round | None:
-        round_id = id_argument(Kind.ROUND, id, "id")
-        if as_of is None:
-            found = await info.context.loaders.round_by_id.load(round_id)
-        else:
-            [found] = await list_rounds_by_ids(info.context.pool, [round_id], as_of=as_of)
-        return None if found is None else Round.from_row(found, as_of)
+        return await _ROUNDS.one(info, id, as_of)
 
     @strawberry.field(
         description="Rounds matching the filter; by default the latest announced first, "
@@ -97,17 +117,10 @@ class Query:
         order_by: RoundOrder | None = None,
         as_of: datetime.datetime | None = None,
     ) -> Connection[Round]:
-        pool = info.context.pool
         db_filter = replace(await (filter or RoundFilter()).to_db(info.context), as_of=as_of)
         order = DbRoundOrder() if order_by is None else order_by.to_db()
-        request = rounds_page_request(
-            db_filter, order, first=first, after=after, last=last, before=before
-        )
-        page = await list_rounds(pool, filter=db_filter, order=order, page=request)
-        return Connection.from_page(
-            page,
-            lambda row: Round.from_row(row, as_of),
-            lambda: count_rounds(pool, filter=db_filter),
+        return await _ROUNDS.page(
+            info, db_filter, order, as_of, first=first, after=after, last=last, before=before
         )
 
     @strawberry.field(
@@ -120,14 +133,7 @@ class Query:
         id: strawberry.ID,
         as_of: datetime.datetime | None = None,
     ) -> Acquisition | None:
-        acquisition_id = id_argument(Kind.ACQUISITION, id, "id")
-        if as_of is None:
-            found = await info.context.loaders.acquisition_by_id.load(acquisition_id)
-        else:
-            [found] = await list_acquisitions_by_ids(
-                info.context.pool, [acquisition_id], as_of=as_of
-            )
-        return None if found is None else Acquisition.from_row(found, as_of)
+        return await _ACQUISITIONS.one(info, id, as_of)
 
     @strawberry.field(
         description="Acquisitions matching the filter; by default the latest announced "
@@ -144,17 +150,10 @@ class Query:
         order_by: AcquisitionOrder | None = None,
         as_of: datetime.datetime | None = None,
     ) -> Connection[Acquisition]:
-        pool = info.context.pool
         db_filter = replace(await (filter or AcquisitionFilter()).to_db(info.context), as_of=as_of)
         order = DbAcquisitionOrder() if order_by is None else order_by.to_db()
-        request = acquisitions_page_request(
-            db_filter, order, first=first, after=after, last=last, before=before
-        )
-        page = await list_acquisitions(pool, filter=db_filter, order=order, page=request)
-        return Connection.from_page(
-            page,
-            lambda row: Acquisition.from_row(row, as_of),
-            lambda: count_acquisitions(pool, filter=db_filter),
+        return await _ACQUISITIONS.page(
+            info, db_filter, order, as_of, first=first, after=after, last=last, before=before
         )
 
     @strawberry.field(

@@ -1,10 +1,11 @@
 """Webhook events from change-feed entries: the event's name, its body (the entity as
 the REST API shows it, api/rest/representations.py), and what endpoint filters match.
 
-A round or participation change that moves its status or stage is
+A round, participation or acquisition change that moves its status or stage is
 `<entity>.status_changed`, with the previous and new values and the claim and source
 that caused it; any other change is `.created`, `.updated` or `.deleted`. Claims are
-not events of their own: what they change in rounds and participations is.
+not events of their own: what they change in deals is. For an endpoint's filter, an
+acquisition's target is its company and its acquirers are its investors.
 """
 
 import datetime
@@ -15,11 +16,13 @@ from typing import Any
 import orjson
 
 from api.rest.representations import (
+    acquisition_detail_json,
     investments_json,
     organization_json,
     round_detail_json,
     source_json,
 )
+from db.acquisitions import list_acquisitions_by_ids
 from db.infra.ids import Kind, decode_any_id, encode_id
 from db.infra.types import Connection
 from db.organizations import list_organizations_by_ids
@@ -41,11 +44,16 @@ EVENT_TYPES = (
     "organization.created",
     "organization.updated",
     "organization.deleted",
+    "acquisition.created",
+    "acquisition.updated",
+    "acquisition.status_changed",
+    "acquisition.deleted",
 )
 _KINDS = {
     "round": Kind.ROUND,
     "participation": Kind.PARTICIPATION,
     "organization": Kind.ORGANIZATION,
+    "acquisition": Kind.ACQUISITION,
 }
 
 
@@ -54,7 +62,7 @@ class Event:
     type: str
     at: datetime.datetime
     # Deliveries of one endpoint about one subject go out in order: a round's events
-    # and its participations' share the round as subject.
+    # and its participations' share the round as subject; an acquisition is its own.
     subject_id: uuid.UUID
     body: bytes
     # What endpoint filters look at; empty when the entity is gone.
@@ -113,6 +121,10 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
             strict=True,
         )
     }
+    acquisitions = {}
+    for a in await list_acquisitions_by_ids(conn, ids("acquisition")):
+        if a is not None:
+            acquisitions[a.id] = await acquisition_detail_json(conn, a)
     organizations = {
         o.id: organization_json(o)
         for o in await list_organizations_by_ids(conn, ids("organization"))
@@ -130,7 +142,11 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
             data["organization"] = organizations.get(entry.entity_id)
             facts["organization"] = public_id
         else:
-            rep = (rounds if entry.entity == "round" else participations).get(entry.entity_id)
+            rep = {
+                "round": rounds,
+                "participation": participations,
+                "acquisition": acquisitions,
+            }[entry.entity].get(entry.entity_id)
             status, stage = status_of(entry.state)
             previous_status, previous_stage = status_of(entry.previous)
             data |= {
@@ -153,6 +169,12 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
 
 
 def _round_facts(entity: str, rep: dict[str, Any], status: str | None) -> dict[str, Any]:
+    if entity == "acquisition":
+        return {
+            "company": rep["target"]["id"],
+            "investors": frozenset(a["id"] for a in rep["acquirers"]),
+            "status": status,
+        }
     if entity == "round":
         return {
             "company": rep["company"]["id"],

@@ -15,18 +15,17 @@ from starlette.routing import Route
 
 from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
-from api.rest.protocol import QueryParams, json_answer, list_body, problem
-from api.rest.representations import acquisition_detail_json, acquisitions_json
+from api.rest.protocol import QueryParams, json_answer, json_bytes_answer
+from api.rest.representations import acquisition_detail_json
 from api.rest.writes import (
     EntityBody,
     EstimateBody,
     SourceBody,
     Written,
     _Body,
-    _body,
     _parse,
-    _refusals,
-    _run,
+    report_endpoint,
+    status_endpoint,
 )
 from api.state import table_sizes_of
 from db.acquisition_reports import (
@@ -40,12 +39,12 @@ from db.acquisitions import (
     AcquisitionFilter,
     AcquisitionOrder,
     acquisitions_scope,
-    list_acquisitions,
     list_acquisitions_by_ids,
 )
 from db.infra.errors import BadInput, NotFound
 from db.infra.ids import InvalidId, Kind, decode_id
 from db.infra.types import Connection, Pool
+from db.json.acquisitions import render_rest_acquisitions
 from db.organizations import fetch_organization
 from schema.enums import AcquisitionTerms, DealStage, DealStatus
 from schema.scan_cost import acquisitions_scan
@@ -114,15 +113,12 @@ async def list_acquisitions_endpoint(request: Request) -> Response:
     )
     if (refusal := await charge_more(request, 1 + scan)) is not None:
         return refusal.problem()
-    page = await list_acquisitions(
-        pool,
-        filter=found_filter,
-        order=order,
-        page=params.page(acquisitions_scope(found_filter, order)),
+    # One statement builds the whole answer, as of a time too (db/json/acquisitions.py).
+    scope = acquisitions_scope(found_filter, order)
+    body = await render_rest_acquisitions(
+        pool, filter=found_filter, order=order, page=params.page(scope), scope=scope
     )
-    return json_answer(
-        request, list_body(await acquisitions_json(pool, page.items, found_filter.as_of), page)
-    )
+    return json_bytes_answer(request, body)
 
 
 async def get_acquisition_endpoint(request: Request) -> Response:
@@ -196,40 +192,30 @@ async def _written(conn: Connection, result: AcquisitionWriteResult) -> Written:
     return Written(body, result.created, f"/v1/acquisitions/{body['id']}")
 
 
-@_refusals
-async def post_acquisition_report(request: Request) -> Response:
-    raw = await _body(request)
-    report = _parse(AcquisitionReportBody, raw).to_db()
-
-    async def write(conn: Connection, key: uuid.UUID) -> Written:
-        return await _written(conn, await report_acquisition(conn, report, api_key_id=key))
-
-    return await _run(request, raw, write)
+async def _report_written(conn: Connection, report: AcquisitionReport, key: uuid.UUID) -> Written:
+    return await _written(conn, await report_acquisition(conn, report, api_key_id=key))
 
 
 def _status_endpoint(status: str) -> Callable[[Request], Awaitable[Response]]:
-    @_refusals
-    async def post_status(request: Request) -> Response:
-        raw = await _body(request)
-        try:
-            acquisition_id = decode_id(Kind.ACQUISITION, request.path_params["id"])
-        except InvalidId as e:
-            return problem(404, f"id: {e}", parameter="id", code="NOT_FOUND")
-        statement = _parse(AcquisitionStatusBody, raw).to_db(acquisition_id)
+    async def write(conn: Connection, statement: AcquisitionStatement, key: uuid.UUID) -> Written:
+        result = await state_acquisition_status(conn, statement, status, api_key_id=key)
+        return await _written(conn, result)
 
-        async def write(conn: Connection, key: uuid.UUID) -> Written:
-            result = await state_acquisition_status(conn, statement, status, api_key_id=key)
-            return await _written(conn, result)
-
-        return await _run(request, raw, write)
-
-    return post_status
+    return status_endpoint(
+        Kind.ACQUISITION,
+        lambda raw, acquisition_id: _parse(AcquisitionStatusBody, raw).to_db(acquisition_id),
+        write,
+    )
 
 
 routes = [
     Route("/acquisitions", list_acquisitions_endpoint, methods=["GET"]),
     Route("/acquisitions/{id}", get_acquisition_endpoint, methods=["GET"]),
-    Route("/acquisition-reports", post_acquisition_report, methods=["POST"]),
+    Route(
+        "/acquisition-reports",
+        report_endpoint(lambda raw: _parse(AcquisitionReportBody, raw).to_db(), _report_written),
+        methods=["POST"],
+    ),
     Route("/acquisitions/{id}/confirmations", _status_endpoint("CONFIRMED"), methods=["POST"]),
     Route("/acquisitions/{id}/denials", _status_endpoint("DENIED"), methods=["POST"]),
 ]

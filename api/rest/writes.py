@@ -300,38 +300,64 @@ def _refusals(
     return guarded
 
 
-@_refusals
-async def post_report(request: Request) -> Response:
-    raw = await _body(request)
-    report = _parse(ReportBody, raw).to_db()
-
-    async def write(conn: Connection, key: uuid.UUID) -> Written:
-        return await round_written(conn, await report_round(conn, report, api_key_id=key))
-
-    return await _run(request, raw, write)
+T = TypeVar("T")
+# How a write endpoint reads its body (and the deal of its path), and what it writes.
+WriteOf = Callable[[Connection, T, uuid.UUID], Awaitable[Written]]
 
 
-def _status_endpoint(status: str) -> Callable[[Request], Awaitable[Response]]:
+def report_endpoint(
+    parse: Callable[[bytes], T], write: WriteOf[T]
+) -> Callable[[Request], Awaitable[Response]]:
+    """A POST of a report of a deal (round or acquisition): body, checks, one write."""
+
+    @_refusals
+    async def post_report(request: Request) -> Response:
+        raw = await _body(request)
+        report = parse(raw)
+        return await _run(request, raw, lambda conn, key: write(conn, report, key))
+
+    return post_report
+
+
+def status_endpoint(
+    kind: Kind, parse: Callable[[bytes, uuid.UUID], T], write: WriteOf[T]
+) -> Callable[[Request], Awaitable[Response]]:
+    """A POST of a party's statement on the deal of kind `kind` named in the path."""
+
     @_refusals
     async def post_status(request: Request) -> Response:
         raw = await _body(request)
         try:
-            round_id = decode_id(Kind.ROUND, request.path_params["id"])
+            deal_id = decode_id(kind, request.path_params["id"])
         except InvalidId as e:
             return problem(404, f"id: {e}", parameter="id", code="NOT_FOUND")
-        statement = _parse(StatusBody, raw).to_db(round_id)
-
-        async def write(conn: Connection, key: uuid.UUID) -> Written:
-            result = await state_status(conn, statement, status, api_key_id=key)
-            return await round_written(conn, result)
-
-        return await _run(request, raw, write)
+        statement = parse(raw, deal_id)
+        return await _run(request, raw, lambda conn, key: write(conn, statement, key))
 
     return post_status
 
 
+async def _report_written(conn: Connection, report: RoundReport, key: uuid.UUID) -> Written:
+    return await round_written(conn, await report_round(conn, report, api_key_id=key))
+
+
+def _round_status(status: str) -> Callable[[Request], Awaitable[Response]]:
+    async def write(conn: Connection, statement: StatusStatement, key: uuid.UUID) -> Written:
+        return await round_written(
+            conn, await state_status(conn, statement, status, api_key_id=key)
+        )
+
+    return status_endpoint(
+        Kind.ROUND, lambda raw, round_id: _parse(StatusBody, raw).to_db(round_id), write
+    )
+
+
 routes = [
-    Route("/reports", post_report, methods=["POST"]),
-    Route("/rounds/{id}/confirmations", _status_endpoint("CONFIRMED"), methods=["POST"]),
-    Route("/rounds/{id}/denials", _status_endpoint("DENIED"), methods=["POST"]),
+    Route(
+        "/reports",
+        report_endpoint(lambda raw: _parse(ReportBody, raw).to_db(), _report_written),
+        methods=["POST"],
+    ),
+    Route("/rounds/{id}/confirmations", _round_status("CONFIRMED"), methods=["POST"]),
+    Route("/rounds/{id}/denials", _round_status("DENIED"), methods=["POST"]),
 ]

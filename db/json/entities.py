@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from db.infra.pagination import PageRequest
+from db.json.acquisitions import AcquisitionsArgs, acquirer_acquisitions, acquisitions
 from db.json.sources import (
     Prefetched,
     RoundsArgs,
@@ -109,6 +110,9 @@ class Entity:
     as_of_table: str | None = None
     # An embedded object is null when this holds.
     null_if: str | None = None
+    # Its objects read the same at every moment (an organization under an acquisition read
+    # as of a time is the organization now), so nothing below them is read as of one.
+    timeless: bool = False
 
 
 def _money(column: str) -> Embedded:
@@ -398,6 +402,7 @@ ENTITIES: dict[str, Entity] = {
             "fundingSummary": Embedded("FundingSummary", {"t": "{t}"}),
         },
         table="organizations",
+        timeless=True,
     ),
     "Person": Entity(
         {
@@ -495,3 +500,76 @@ ENTITIES: dict[str, Entity] = {
     **_summaries(),
     **_stats(),
 }
+
+
+# Acquisitions (issue 17), in a block of their own: the type, its root fields and the
+# organization's two sides of it. Their rows come from db/json/acquisitions.py.
+
+
+def _root_acquisitions(sql: SqlBuilder, args: object, parent: str) -> Source:
+    assert isinstance(args, AcquisitionsArgs)
+    return acquisitions(sql, args)
+
+
+# An acquirer is an organization through the acquirers row `{c}_q`, the lead first, then
+# in the order they were reported (db/acquisitions.py list_acquirers_by_acquisitions).
+_ACQUIRERS = "acquirers {c}_q join organizations {c} on {c}.id = {c}_q.organization_id"
+
+ENTITIES["Acquisition"] = Entity(
+    {
+        "id": Expr("public_id('acq', {t}.id)"),
+        "status": Expr("{t}.status"),
+        "stage": Expr("{t}.stage"),
+        "announced": _date("announced_on", "announced_precision"),
+        "closedOn": Expr("{t}.closed_on"),
+        "price": _money("price"),
+        "terms": Expr("{t}.terms"),
+        "percentAcquired": Expr("{t}.percent_acquired::text"),
+        "target": One("Organization", "organizations {c}", "{c}.id = {t}.target_id"),
+        "acquirers": Many(
+            "Organization",
+            _ACQUIRERS,
+            "{c}_q.acquisition_id = {t}.id",
+            "{c}_q.is_lead desc, {c}_q.added_at, {c}_q.organization_id",
+            as_of_on="{c}_q.added_at <= {as_of}",
+        ),
+        # The lead is written with the first claim and never changes, so it is known
+        # whenever the acquisition is.
+        "leadAcquirer": One(
+            "Organization", _ACQUIRERS, "{c}_q.acquisition_id = {t}.id and {c}_q.is_lead"
+        ),
+        "claims": Many(
+            "Claim",
+            "claims {c}",
+            "{c}.acquisition_id = {t}.id",
+            _CLAIM_ORDER,
+            as_of_on="{c}.recorded_at <= {as_of}",
+        ),
+        "history": Many(
+            "StatusEvent",
+            "status_events {c}",
+            "{c}.acquisition_id = {t}.id",
+            "{c}.at, {c}.recorded_at, {c}.id",
+            as_of_on="{c}.recorded_at <= {as_of}",
+        ),
+    },
+    table="acquisitions",
+    as_of_table="acquisitions_as_of({as_of})",
+)
+ENTITIES["Query"].fields.update(
+    {
+        "acquisition": Lookup(),
+        "acquisitions": Connection("Acquisition", _root_acquisitions),
+    }
+)
+ENTITIES["Organization"].fields.update(
+    {
+        "acquisitions": Connection("Acquisition", _nested_page(acquirer_acquisitions)),
+        "acquiredBy": Many(
+            "Acquisition",
+            "acquisitions {c}",
+            "{c}.target_id = {t}.id",
+            "coalesce({c}.announced_on, '-infinity'::date) desc, {c}.id desc",
+        ),
+    }
+)

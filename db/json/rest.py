@@ -7,7 +7,7 @@ the database so a list costs one statement; tests hold both renderings to one an
 
 from db.infra.pagination import PageRequest
 from db.infra.types import Executor
-from db.json.sources import RoundsArgs, rounds
+from db.json.sources import RoundsArgs, Source, rounds
 from db.json.sql import SqlBuilder, fuzzy_date_text, json_object_sql
 from db.participations import participation_order
 from db.rounds import RoundFilter, RoundOrder
@@ -91,11 +91,17 @@ def rest_rounds_statement(
     GET /v1/rounds: `{"data": [...], "next_cursor": ...}`."""
     sql = SqlBuilder()
     source = rounds(sql, RoundsArgs(filter, order, page, scope))
-    body = json_object_sql(
+    return f"select ({list_page_sql(source, _round('x'))})::text", sql.args
+
+
+def list_page_sql(source: Source, item: str) -> str:
+    """A REST list's page of `source`, `{"data": [...], "next_cursor": ...}`, each row `x`
+    of it rendered by `item`."""
+    return json_object_sql(
         [
             (
                 "data",
-                f"coalesce((select json_agg({_round('x')} order by x.n)"
+                f"coalesce((select json_agg({item} order by x.n)"
                 f" from {source.fetched} x where x.n <= {source.size}), '[]'::json)",
             ),
             (
@@ -106,7 +112,6 @@ def rest_rounds_statement(
             ),
         ]
     )
-    return f"select ({body})::text", sql.args
 
 
 async def render_rest_rounds(

@@ -106,6 +106,8 @@ class _Compiler:
         entity = ENTITIES.get(type_name)
         if entity is None:
             raise UnsupportedSelection(type_name)
+        if entity.timeless:
+            as_of = None
         if len(fields) > _MAX_KEYS:
             raise UnsupportedSelection(f"more than {_MAX_KEYS} fields on one object")
         pairs = []

@@ -214,16 +214,24 @@ def _scope_sql(scope_of: Callable[[uuid.UUID], str], parent_id: str) -> str:
     return f"{literal(before)} || {parent_id}::text || {literal(after)}"
 
 
-def _company_rounds_scope_sql(company_id: str) -> str:
-    # The scope is "rounds:<order>:" and a hash of the filter's JSON, which holds the id.
-    filter_json = orjson.dumps(RoundFilter(company_id=_SENTINEL), default=str).decode()
-    prefix = company_rounds_scope(_SENTINEL).rsplit(":", 1)[0] + ":"
+def filtered_scope_sql(scope: str, filter_of_parent: object, parent_id: str) -> str:
+    """In SQL, the scope of a parent's list whose scope is "<kind>:<order>:" and a hash of
+    its filter's JSON, which holds the parent's id: `scope` and `filter_of_parent` are
+    those of the sentinel parent (uuid 0)."""
+    filter_json = orjson.dumps(filter_of_parent, default=str).decode()
+    prefix = scope.rsplit(":", 1)[0] + ":"
     before, after = filter_json.split(str(_SENTINEL))
     hashed = (
-        f"encode(sha256(convert_to({literal(before)} || {company_id}::text || {literal(after)},"
+        f"encode(sha256(convert_to({literal(before)} || {parent_id}::text || {literal(after)},"
         f" 'UTF8')), 'hex')"
     )
     return f"{literal(prefix)} || {hashed}"
+
+
+def _company_rounds_scope_sql(company_id: str) -> str:
+    return filtered_scope_sql(
+        company_rounds_scope(_SENTINEL), RoundFilter(company_id=_SENTINEL), company_id
+    )
 
 
 def company_rounds(sql: SqlBuilder, page: PageRequest, company: str) -> KeysetSource:

@@ -51,8 +51,8 @@ class FeedEntry:
     state: dict[str, Any] | None
     # For updates: the entity's state in its previous feed entry.
     previous: dict[str, Any] | None
-    # For a round or participation whose status or stage this change set: the claim
-    # that did, as the status event written in the same transaction records it.
+    # For a round, participation or acquisition whose status or stage this change set:
+    # the claim that did, as the status event written in the same transaction records it.
     claim_id: uuid.UUID | None
     source_id: uuid.UUID | None
 
@@ -72,11 +72,11 @@ class FeedEntry:
         return f"{self.entity}.updated"
 
 
-ENTITIES = ("round", "participation", "organization")
+ENTITIES = ("round", "participation", "organization", "acquisition")
 
 
 def status_of(state: dict[str, Any] | None) -> tuple[Any, Any]:
-    """A round's or participation's status and stage in a feed state."""
+    """A deal's (round's, participation's, acquisition's) status and stage in a feed state."""
     return (None, None) if state is None else (state.get("status"), state.get("stage"))
 
 
@@ -113,10 +113,12 @@ async def read_feed(conn: Connection, *, after: FeedPosition, limit: int) -> lis
         ) previous on true
         left join lateral (
             select e.claim_id, e.source_id from status_events e
-            where c.entity in ('round', 'participation') and c.operation <> 'delete'
+            where c.entity in ('round', 'participation', 'acquisition')
+              and c.operation <> 'delete'
               and e.recorded_at = c.at
-              and case when c.entity = 'round'
-                       then e.round_id = c.entity_id and e.participation_id is null
+              and case c.entity
+                       when 'round' then e.round_id = c.entity_id and e.participation_id is null
+                       when 'acquisition' then e.acquisition_id = c.entity_id
                        else e.participation_id = c.entity_id end
             order by e.at desc
             limit 1

@@ -235,7 +235,7 @@ class Rewriter:
 
     def argument(self, field: str, node: ArgumentNode, arg_type: GraphQLInputType) -> ArgumentNode:
         rng = self.rng
-        prefix = {"round": "rnd_", "organization": "org_"}.get(field)
+        prefix = {"round": "rnd_", "organization": "org_", "acquisition": "acq_"}.get(field)
         if node.name.value == "id" and prefix and rng.random() < 0.9:
             # Mostly the id of the kind asked for.
             ids = [i for i in self.values.ids if i.startswith(prefix)]
