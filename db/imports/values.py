@@ -259,3 +259,26 @@ def parse_date(text: str, formats: Sequence[DateFormat]) -> FuzzyDate | None:
         except ValueError:
             raise ValueError(f"{text!r} is no such date") from None
     raise ValueError(f"{text!r} matches none of the formats {[f.text for f in formats]}")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def repair_mojibake(value: str) -> str:
+    """Undo UTF-8 that was read as Latin-1 or Windows-1252: "agÃ¡mi" → "agámi".
+
+    Each run of non-ASCII characters is repaired on its own, and only when its
+    characters, written back as Windows-1252 (or Latin-1) bytes, are valid UTF-8:
+    a genuine "é" or "™" is no such byte sequence and stays as it is.
+    """
+    return _NON_ASCII.sub(_repair_run, value)
+
+
+def _repair_run(match: re.Match[str]) -> str:
+    run = match.group()
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return run.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+    return run
