@@ -17,7 +17,7 @@ from pathlib import Path
 
 from db import entities
 from db.imports import acquisitions, load
-from db.imports.mapping import Column, ImportMapping
+from db.imports.mapping import DEFAULT_TOLERANCE_DAYS, Column, ImportMapping
 from db.imports.rows import (
     Money,
     ParsedFile,
@@ -204,24 +204,25 @@ async def _load(
         await conn.copy_records_to_table(
             "import_row", records=staged, columns=list(load.ROW_COLUMNS)
         )
-        if mapping.round is not None:
-            step("rounds")
-            await load.analyze(conn, "import_source", "import_row")
-            await load.match_rounds(conn, mapping.round.tolerance_days)
-            if match_only:
-                by_line = _by_line(rows)
-                for unmatched, why in await load.reject_unmatched(conn):
-                    by_line[unmatched].problem, by_line[unmatched].column = why, None
-                await _resolve(conn, mapping, rows, result, companies=False, investors=True)
-                await load.set_problems(
-                    conn, [(r.line, r.problem, r.column) for r in rows if r.problem is not None]
-                )
+        step("rounds")
+        await load.analyze(conn, "import_source", "import_row")
+        # A file without rounds has none to match: the statements find no rows.
+        await load.match_rounds(
+            conn, mapping.round.tolerance_days if mapping.round else DEFAULT_TOLERANCE_DAYS
+        )
+        if match_only:
+            by_line = _by_line(rows)
+            for unmatched, why in await load.reject_unmatched(conn):
+                by_line[unmatched].problem, by_line[unmatched].column = why, None
+            await _resolve(conn, mapping, rows, result, companies=False, investors=True)
+            await load.set_problems(
+                conn, [(r.line, r.problem, r.column) for r in rows if r.problem is not None]
+            )
         await conn.copy_records_to_table(
             "import_investor", records=_investors(rows), columns=list(load.INVESTOR_COLUMNS)
         )
         await load.analyze(conn, "import_investor")
-        if mapping.round is not None:
-            result.written.update(await load.write_rounds(conn, round_claims=not match_only))
+        result.written.update(await load.write_rounds(conn, round_claims=not match_only))
         step("accounting")
         outcomes = await load.fetch_outcomes(conn)
     by_line = _by_line(rows)
@@ -234,10 +235,10 @@ async def _load(
         if outcome == "rejected":
             result.rejects.append(Reject(path.name, line, column, reason or "", by_line[line].raw))
     match_table = (
-        "import_round_match"
-        if mapping.round is not None
-        else "import_acquisition_match"
+        "import_acquisition_match"
         if mapping.acquisition is not None
+        else "import_round_match"
+        if mapping.round is not None
         else None
     )
     matches = (
