@@ -590,7 +590,8 @@ def _staged(
         row.usd_rate_date if row.amount is not None else None,
         row.status,
         row.stage,
-        row.raw[:5000],
+        # A rejected record's text may not even be text (bytes not in its encoding).
+        row.raw[:5000] if ok else None,
         f"{file}, line {row.line}",
     )
 

@@ -396,27 +396,34 @@ async def write_rounds(conn: Connection, *, round_claims: bool = True) -> dict[s
     }
 
 
-# A match-only file creates no round: its file rounds that found none are unmatched,
-# and their rows rejected.
+# A match-only file creates no round: its file rounds that found none are unmatched.
+# Their rows, and those of ambiguous file rounds, are rejected before the file's
+# investors are resolved, so that none is made for a rejected row. (The update's
+# effect is not visible to the select, which reads the match as it was, 'created'; a
+# data-modifying WITH runs whether read or not.)
 _REJECT_UNMATCHED = """
 with unmatched as (
     update import_round_match set outcome = 'unmatched', round_id = null
     where outcome = 'created'
-    returning first_line
 )
-select r.line
+select r.line,
+    case when m.outcome = 'ambiguous' then
+        'the round matches several stored rounds equally well: '
+        || array_to_string(m.candidates, ', ')
+    else 'no matching round' end as reason
 from import_row r
 join import_file_round f on f.source_ord = r.source_ord and f.company_id = r.company_id
     and f.round_key = r.round_key
-join unmatched u on u.first_line = f.first_line
-where r.problem is null
+join import_round_match m on m.first_line = f.first_line
+where r.problem is null and m.outcome in ('created', 'ambiguous')
 order by r.line
 """
 
 
 async def reject_unmatched(conn: Connection) -> list[tuple[int, str]]:
-    """(line, reason) of the rows whose round matched no stored round (match-only)."""
-    return [(r["line"], "no matching round") for r in await conn.fetch(_REJECT_UNMATCHED)]
+    """(line, reason) of the rows whose round matched no stored round, or several
+    (match-only)."""
+    return [(r["line"], r["reason"]) for r in await conn.fetch(_REJECT_UNMATCHED)]
 
 
 async def set_problems(conn: Connection, problems: list[tuple[int, str, str | None]]) -> None:
