@@ -307,8 +307,9 @@ async def test_each_round_has_the_vendors_claim_and_status_event(pool: Pool) -> 
         select count(*) from rounds r
         where r.status <> 'REPORTED' or r.stage <> 'CLOSED'
            or (select count(*) from claims c
-               where c.round_id = r.id and c.source_id = $1 and c.status = 'REPORTED'
-                 and c.stage = 'CLOSED' and c.amount is not distinct from r.amount) <> 1
+               where c.round_id = r.id and c.participation_id is null and c.source_id = $1
+                 and c.status = 'REPORTED' and c.stage = 'CLOSED'
+                 and c.amount is not distinct from r.amount) <> 1
            or (select count(*) from status_events e
                where e.round_id = r.id and e.participation_id is null and e.source_id = $1
                  and e.status = 'REPORTED' and e.stage = 'CLOSED'
