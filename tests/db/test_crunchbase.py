@@ -18,13 +18,13 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli.main import main
+from db.entities import slugify
 from db.imports.crunchbase import (
     CrunchbaseFileError,
     ImportResult,
     import_crunchbase,
     write_rejects,
 )
-from db.entities import slugify
 from db.imports.values import repair_mojibake
 from db.infra.types import Connection, Pool
 from db.seed import seed
