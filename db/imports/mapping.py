@@ -193,6 +193,13 @@ class ImportMapping:
 
 def _line_of(text: str, dotted: str) -> int | None:
     """The line of `section.key` in the TOML text (by scanning: tomllib keeps no lines)."""
+    if "." not in dotted:
+        # A whole section: the line of its header.
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", line.strip())
+            if header and header.group(1).replace(" ", "") == dotted:
+                return number
+        return None
     *sections, key = dotted.split(".")
     section = ".".join(sections)
     current = ""
