@@ -8,6 +8,7 @@ checked before the commit. `dry_run` does all of it and rolls back.
 
 import csv
 import gc
+import re
 import time
 import uuid
 from collections import Counter
@@ -31,7 +32,15 @@ from db.imports.rows import (
 from db.imports.table import FileReadError, read_table
 from db.infra.types import Connection
 
-__all__ = ["STEPS", "ImportFailed", "ImportResult", "Reject", "import_file", "write_rejects"]
+__all__ = [
+    "STEPS",
+    "ImportFailed",
+    "ImportResult",
+    "Reject",
+    "import_file",
+    "reason_kind",
+    "write_rejects",
+]
 
 STEPS = ("reading", "parsing", "entities", "staging", "rounds", "acquisitions", "accounting")
 # The same lock as the CrunchBase import's: imports take turns.
@@ -89,7 +98,10 @@ class ImportResult:
             f"{self.file}: read {self.read:,} = imported {o['imported']:,} + merged "
             f"{o['merged']:,} + rejected {o['rejected']:,}"
         ]
-        for (outcome, reason), n in sorted(self.reasons.items()):
+        grouped = Counter({(o, reason_kind(r)): 0 for o, r in self.reasons})
+        for (outcome, reason), n in self.reasons.items():
+            grouped[outcome, reason_kind(reason)] += n
+        for (outcome, reason), n in sorted(grouped.items()):
             lines.append(f"  {n:>7,}  {outcome}: {reason}")
         for what, steps in (("companies", self.companies), ("investors", self.investors)):
             if steps:
@@ -115,6 +127,20 @@ class ImportResult:
         )
         lines.append(f"in {self.seconds:.2f} s")
         return lines
+
+
+_AMBIGUOUS_NAME = re.compile(r"(company|investor|acquirer) '.*' could be any of .*", re.S)
+_AMBIGUOUS_DEAL = re.compile(r"(.* equally well): .*", re.S)
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without the names and ids it cites, to count alike rows together in the
+    summary (the reject report keeps the whole reason)."""
+    if (name := _AMBIGUOUS_NAME.fullmatch(reason)) is not None:
+        return f"{name.group(1)} name could be any of several (candidates in the report)"
+    if (deal := _AMBIGUOUS_DEAL.fullmatch(reason)) is not None:
+        return f"{deal.group(1)} (candidates in the report)"
+    return reason
 
 
 async def import_file(

@@ -71,6 +71,7 @@ _NUMBER = {
     True: re.compile(r"\d+(?:[. '\u00a0\u202f]\d{2,3})*(?:,\d+)?|,\d+"),
 }
 _SCALE = re.compile(r"\s*([a-z]+\.?)$")
+_EXPONENT = re.compile(r"[eE]([+-]?\d{1,2})(?![\d.])")
 
 
 def parse_amount(text: str, fmt: MoneyFormat) -> Amount | None:
@@ -91,7 +92,9 @@ def parse_amount(text: str, fmt: MoneyFormat) -> Amount | None:
     if match is None:
         raise ValueError(f"{text!r} is not an amount")
     digits = match.group()
-    tail = rest[match.end() :].strip()
+    # A spreadsheet's exponent ("2.6E+12"), right after the digits.
+    exponent = _EXPONENT.match(rest, match.end())
+    tail = rest[exponent.end() if exponent else match.end() :].strip()
     if tail.startswith("+") and qualifier == "EXACT":
         qualifier, tail = "AT_LEAST", tail[1:].strip()
     if currency is None:
@@ -107,6 +110,8 @@ def parse_amount(text: str, fmt: MoneyFormat) -> Amount | None:
         number = re.sub(r"[. '\u00a0\u202f]", "", digits).replace(",", ".")
     else:
         number = re.sub(r"[, '\u00a0\u202f]", "", digits)
+    if exponent is not None:
+        number += "e" + exponent.group(1)
     try:
         value = Decimal(number) * scale * fmt.multiplier
     except InvalidOperation:

@@ -92,7 +92,7 @@ class ImportResult:
         if self.merged:
             lines.append("merged:")
             lines.extend(f"  {n:>7,}  {file}: {why}" for (file, why), n in self.merged.items())
-        rejected = Counter((r.file, r.reason) for r in self.rejects)
+        rejected = Counter((r.file, engine.reason_kind(r.reason)) for r in self.rejects)
         if rejected:
             lines.append("rejected:")
             lines.extend(f"  {n:>7,}  {file}: {why}" for (file, why), n in sorted(rejected.items()))
