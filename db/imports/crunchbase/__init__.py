@@ -100,6 +100,7 @@ class ImportResult:
         if notes:
             lines.append("values repaired or left out while reading:")
             lines.extend(f"  {n:>7,}  {file}: {note}" for file, note, n in notes)
+        lines.append("names resolved by step, and deals matched to stored ones:")
         for f in self.files:
             for what, steps in (
                 ("companies", f.detail.companies),
@@ -107,11 +108,11 @@ class ImportResult:
             ):
                 if steps:
                     counted = ", ".join(f"{s} {steps[s]:,}" for s in entities.STEPS if steps[s])
-                    lines.append(f"{f.name}: {what} resolved by step: {counted}")
+                    lines.append(f"  {f.name} {what}: {counted}")
             r = f.detail.rounds
             if r:
                 lines.append(
-                    f"{f.name}: {'acquisitions' if f.detail.acquisitions else 'rounds'} "
+                    f"  {f.name} {'acquisitions' if f.detail.acquisitions else 'rounds'}: "
                     + ", ".join(f"{k} {r[k]:,}" for k in sorted(r))
                 )
         written = ", ".join(f"{table} {n:,}" for table, n in self.written.items() if n)
