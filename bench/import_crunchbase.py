@@ -18,6 +18,7 @@ import asyncio
 import gzip
 import io
 import os
+import re
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -27,8 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from db.imports.crunchbase import import_crunchbase
-from db.imports.crunchbase.read import FILES, locate
+from db.imports.crunchbase import FILES, import_crunchbase, locate, mappings
 from db.infra.migrate import migrate
 from db.infra.types import Connection
 
@@ -67,15 +67,17 @@ async def scratch_database(url: str, label: str, *, migrated: bool) -> AsyncIter
 async def raw_copy(conn: Connection, data: Path) -> float:
     """Seconds to gunzip the files and COPY them into text tables, in one transaction."""
     started = time.perf_counter()
+    encodings = {name: m.file.encoding for name, m in mappings().items()}
     async with conn.transaction():
         for spec in FILES:
-            table = spec.name.removesuffix(".csv").replace("-", "_")
-            columns = ", ".join(f'"{column}" text' for column in spec.columns)
-            await conn.execute(f'create table "{table}" ({columns})')
             path = locate(data, spec)
             content = path.read_bytes()
             if content[:2] == b"\x1f\x8b":
                 content = gzip.decompress(content)
+            table = spec.name.removesuffix(".csv").replace("-", "_")
+            header = re.split(rb"\r\n|\r|\n", content, maxsplit=1)[0].decode("latin-1")
+            columns = ", ".join(f'"{column}" text' for column in header.split(","))
+            await conn.execute(f'create table "{table}" ({columns})')
             # PostgreSQL has no Mac Roman; Latin-1 takes any byte, which is all a raw
             # copy needs.
             await conn.copy_to_table(
@@ -83,7 +85,7 @@ async def raw_copy(conn: Connection, data: Path) -> float:
                 source=io.BytesIO(content),
                 format="csv",
                 header=True,
-                encoding="LATIN1" if spec.mac_roman else "UTF8",
+                encoding="LATIN1" if encodings[spec.name] == "mac_roman" else "UTF8",
             )
     return time.perf_counter() - started
 

@@ -8,6 +8,7 @@ checked before the commit. `dry_run` does all of it and rolls back.
 
 import csv
 import gc
+import re
 import time
 import uuid
 from collections import Counter
@@ -16,15 +17,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db import entities
-from db.imports import load
-from db.imports.mapping import Column, ImportMapping
-from db.imports.rows import Money, ParsedFile, Row, RowError, Source, parse_file, source_digest
+from db.imports import acquisitions, load
+from db.imports.mapping import DEFAULT_TOLERANCE_DAYS, Column, ImportMapping
+from db.imports.rows import (
+    Money,
+    ParsedFile,
+    Party,
+    Row,
+    RowError,
+    Source,
+    parse_file,
+    source_digest,
+)
 from db.imports.table import FileReadError, read_table
 from db.infra.types import Connection
 
-__all__ = ["STEPS", "ImportFailed", "ImportResult", "Reject", "import_file", "write_rejects"]
+__all__ = [
+    "STEPS",
+    "ImportFailed",
+    "ImportResult",
+    "Reject",
+    "import_file",
+    "reason_kind",
+    "write_rejects",
+]
 
-STEPS = ("reading", "parsing", "entities", "staging", "rounds", "accounting")
+STEPS = ("reading", "parsing", "entities", "staging", "rounds", "acquisitions", "accounting")
 # The same lock as the CrunchBase import's: imports take turns.
 _LOCK_KEY = 0x63726E62
 _SOURCE_NAMESPACE = uuid.UUID("6a0f3f7e-1b7c-4f0e-9d51-1e5d0c2b7a13")
@@ -71,6 +89,8 @@ class ImportResult:
     written: Counter[str] = field(default_factory=Counter)
     dry_run: bool = False
     seconds: float = 0.0
+    # The file's deals are acquisitions, not rounds.
+    acquisitions: bool = False
 
     def summary(self) -> list[str]:
         o = self.outcomes
@@ -78,7 +98,10 @@ class ImportResult:
             f"{self.file}: read {self.read:,} = imported {o['imported']:,} + merged "
             f"{o['merged']:,} + rejected {o['rejected']:,}"
         ]
-        for (outcome, reason), n in sorted(self.reasons.items()):
+        grouped = Counter({(o, reason_kind(r)): 0 for o, r in self.reasons})
+        for (outcome, reason), n in self.reasons.items():
+            grouped[outcome, reason_kind(reason)] += n
+        for (outcome, reason), n in sorted(grouped.items()):
             lines.append(f"  {n:>7,}  {outcome}: {reason}")
         for what, steps in (("companies", self.companies), ("investors", self.investors)):
             if steps:
@@ -86,11 +109,13 @@ class ImportResult:
                 lines.append(f"{what} resolved by step: {counted}")
         if self.rounds:
             r = self.rounds
+            deals = "acquisitions" if self.acquisitions else "rounds"
             lines.append(
-                f"rounds: {r['matched']:,} matched a stored round of another source, "
+                f"{deals}: {r['matched']:,} matched a stored one of another source or file, "
                 f"{r['created']:,} created, {r['own']:,} already this source's, "
-                f"{r['ambiguous']:,} ambiguous; rows on stored rounds: "
-                f"{self.rows_on_stored_rounds:,}"
+                f"{r['ambiguous']:,} ambiguous"
+                + (f", {r['unmatched']:,} unmatched" if r["unmatched"] else "")
+                + f"; rows on stored {deals}: {self.rows_on_stored_rounds:,}"
             )
         if self.notes:
             lines.append("values repaired or left out while reading:")
@@ -104,6 +129,20 @@ class ImportResult:
         return lines
 
 
+_AMBIGUOUS_NAME = re.compile(r"(company|investor|acquirer) '.*' could be any of .*", re.S)
+_AMBIGUOUS_DEAL = re.compile(r"(.* equally well): .*", re.S)
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without the names and ids it cites, to count alike rows together in the
+    summary (the reject report keeps the whole reason)."""
+    if (name := _AMBIGUOUS_NAME.fullmatch(reason)) is not None:
+        return f"{name.group(1)} name could be any of several (candidates in the report)"
+    if (deal := _AMBIGUOUS_DEAL.fullmatch(reason)) is not None:
+        return f"{deal.group(1)} (candidates in the report)"
+    return reason
+
+
 async def import_file(
     conn: Connection,
     path: Path,
@@ -115,7 +154,7 @@ async def import_file(
     """Import `path` as `mapping` says, in one transaction (rolled back when `dry_run`)."""
     step = progress or (lambda _: None)
     started = time.perf_counter()
-    result = ImportResult(path.name, dry_run=dry_run)
+    result = ImportResult(path.name, dry_run=dry_run, acquisitions=mapping.acquisition is not None)
     step("reading")
     o = mapping.file
     try:
@@ -163,10 +202,15 @@ async def _load(
     step: Callable[[str], None],
 ) -> None:
     rows = parsed.rows
+    match_only = mapping.round is not None and mapping.round.match_only
     step("entities")
     sources = await _sources(conn, rows, result)
-    await _resolve(conn, mapping, rows, result)
+    # A match-only file names investors of stored rounds only: who they are is settled
+    # once its rows have found their rounds, so that no organization is made for a row
+    # that is then rejected.
+    await _resolve(conn, mapping, rows, result, companies=True, investors=not match_only)
     step("staging")
+    await _drop_staging(conn)
     await conn.execute(load.STAGING)
     source_ord = {s: i for i, s in enumerate(sources)}
     await conn.copy_records_to_table(
@@ -174,34 +218,41 @@ async def _load(
         records=[(i, sid) for i, sid in enumerate(sources.values())],
         columns=["ord", "id"],
     )
-    staged, investors = [], []
-    for row in rows:
-        staged.append(_staged(row, path.name, source_ord, sources))
-        if row.problem is None:
-            for ord_, inv in enumerate(row.investors):
-                kind, entity_id = row.investor_ids[ord_]
-                share = inv.share
-                investors.append(
-                    (
-                        row.line,
-                        ord_,
-                        entity_id if kind == entities.ORGANIZATION else None,
-                        entity_id if kind == entities.PERSON else None,
-                        inv.is_lead,
-                        *(_money_fields(share)),
-                    )
-                )
-    await conn.copy_records_to_table("import_row", records=staged, columns=list(load.ROW_COLUMNS))
-    await conn.copy_records_to_table(
-        "import_investor", records=investors, columns=list(load.INVESTOR_COLUMNS)
-    )
-    await load.analyze(conn, "import_source", "import_row", "import_investor")
-    if mapping.round is not None:
+    if mapping.acquisition is not None:
+        step("acquisitions")
+        await acquisitions.stage(conn, rows, path.name, source_ord, sources)
+        await load.analyze(conn, "import_source", "import_row", "import_acquisition")
+        result.written.update(await acquisitions.load(conn, mapping.acquisition.tolerance_days))
+        step("accounting")
+        outcomes = await acquisitions.fetch_outcomes(conn)
+    else:
+        staged = [_staged(row, path.name, source_ord, sources) for row in rows]
+        await conn.copy_records_to_table(
+            "import_row", records=staged, columns=list(load.ROW_COLUMNS)
+        )
         step("rounds")
-        result.written.update(await load.load_rounds(conn, mapping.round.tolerance_days))
-    step("accounting")
-    by_line = {row.line: row for row in rows}
-    for line, column, outcome, reason, match in await load.fetch_outcomes(conn):
+        await load.analyze(conn, "import_source", "import_row")
+        # A file without rounds has none to match: the statements find no rows.
+        await load.match_rounds(
+            conn, mapping.round.tolerance_days if mapping.round else DEFAULT_TOLERANCE_DAYS
+        )
+        if match_only:
+            by_line = _by_line(rows)
+            for unmatched, why in await load.reject_unmatched(conn):
+                by_line[unmatched].problem, by_line[unmatched].column = why, None
+            await _resolve(conn, mapping, rows, result, companies=False, investors=True)
+            await load.set_problems(
+                conn, [(r.line, r.problem, r.column) for r in rows if r.problem is not None]
+            )
+        await conn.copy_records_to_table(
+            "import_investor", records=_investors(rows), columns=list(load.INVESTOR_COLUMNS)
+        )
+        await load.analyze(conn, "import_investor")
+        result.written.update(await load.write_rounds(conn, round_claims=not match_only))
+        step("accounting")
+        outcomes = await load.fetch_outcomes(conn)
+    by_line = _by_line(rows)
+    for line, column, outcome, reason, match in outcomes:
         result.outcomes[outcome] += 1
         if match == "matched" and outcome != "rejected":
             result.rows_on_stored_rounds += 1
@@ -209,9 +260,17 @@ async def _load(
             result.reasons[outcome, reason] += 1
         if outcome == "rejected":
             result.rejects.append(Reject(path.name, line, column, reason or "", by_line[line].raw))
-    matches = (
-        await conn.fetch("select outcome, count(*) as n from import_round_match group by outcome")
+    match_table = (
+        "import_acquisition_match"
+        if mapping.acquisition is not None
+        else "import_round_match"
         if mapping.round is not None
+        else None
+    )
+    matches = (
+        # One of the two names above, never input.
+        await conn.fetch(f"select outcome, count(*) as n from {match_table} group by outcome")
+        if match_table is not None
         else []
     )
     result.rounds.update({r["outcome"]: r["n"] for r in matches})
@@ -219,6 +278,41 @@ async def _load(
     if settled != result.read or result.read != len(rows):
         raise AccountingError(f"{path.name}: {dict(result.outcomes)} for {result.read} rows read")
     result.written = Counter({k: v for k, v in result.written.items() if v})
+
+
+def _by_line(rows: list[Row]) -> dict[int, Row]:
+    return {row.line: row for row in rows}
+
+
+def _investors(rows: list[Row]) -> list[tuple[object, ...]]:
+    staged = []
+    for row in rows:
+        if row.problem is None:
+            for ord_, inv in enumerate(row.investors):
+                kind, entity_id = row.investor_ids[ord_]
+                staged.append(
+                    (
+                        row.line,
+                        ord_,
+                        entity_id if kind == entities.ORGANIZATION else None,
+                        entity_id if kind == entities.PERSON else None,
+                        inv.is_lead,
+                        *(_money_fields(inv.share)),
+                    )
+                )
+    return staged
+
+
+async def _drop_staging(conn: Connection) -> None:
+    """Staging tables go at the commit; an import nested in a caller's transaction (the
+    CrunchBase set, one file after the other) finds the last file's still there."""
+    names = await conn.fetch(
+        "select relname from pg_class where relnamespace = pg_my_temp_schema()"
+        " and relkind = 'r' and relname like 'import\\_%'"
+    )
+    for r in names:
+        # Names read from the catalog, quoted.
+        await conn.execute(f'drop table "{r["relname"]}"')
 
 
 async def _sources(
@@ -258,22 +352,41 @@ async def _sources(
 
 
 async def _resolve(
-    conn: Connection, mapping: ImportMapping, rows: list[Row], result: ImportResult
+    conn: Connection,
+    mapping: ImportMapping,
+    rows: list[Row],
+    result: ImportResult,
+    *,
+    companies: bool,
+    investors: bool,
 ) -> None:
-    """Resolve every company and investor named by a good row; a name that is ambiguous
-    (or a company that is a person) rejects its row, naming the candidates."""
+    """Resolve every company (and acquirer) and investor named by a good row; a name that
+    is ambiguous (or a company that is a person) rejects its row, naming the candidates.
+    A match-only file makes no company: one that is not stored rejects its row."""
     good = [r for r in rows if r.problem is None]
+    make_companies = mapping.round is None or not mapping.round.match_only
     mentions: dict[entities.Mention, None] = {}
     for row in good:
-        mentions[_company_mention(row)] = None
-        for inv in row.investors:
-            mentions[entities.Mention(inv.name, kind=_kind(inv.kind))] = None
+        if companies:
+            mentions[_company_mention(row)] = None
+            if row.acquirer is not None:
+                mentions[_acquirer_mention(row)] = None
+        if investors:
+            for inv in row.investors:
+                mentions[entities.Mention(inv.name, kind=_kind(inv.kind))] = None
     ordered = list(mentions)
     found = dict(zip(ordered, await entities.resolve(conn, ordered), strict=True))
 
     # New names: one entity per name key (a company with its own slug stays itself),
     # an organization unless the file says person.
-    new = [m for m in ordered if found[m].step == "new"]
+    investor_mentions = {
+        entities.Mention(inv.name, kind=_kind(inv.kind)) for row in good for inv in row.investors
+    }
+    new = [
+        m
+        for m in ordered
+        if found[m].step == "new" and (make_companies or (investors and m in investor_mentions))
+    ]
     keys = dict(
         zip(
             new,
@@ -322,34 +435,62 @@ async def _resolve(
     def entity(m: entities.Mention) -> tuple[str, uuid.UUID] | entities.Resolution:
         r = found[m]
         if r.step == "new":
-            return created[m]
+            return created.get(m, r)
         if r.step == "ambiguous":
             return r
         assert r.kind is not None
         assert r.entity_id is not None
         return r.kind, r.entity_id
 
+    def organization(
+        row: Row, mention: entities.Mention, what: str, column: Column | None
+    ) -> uuid.UUID | None:
+        """The organization a company or acquirer mention is; None with the row's problem
+        set when it is none."""
+        resolved = entity(mention)
+        if isinstance(resolved, entities.Resolution):
+            row.problem = (
+                f"{what} {mention.name!r} could be any of {', '.join(resolved.candidates)}"
+                if resolved.step == "ambiguous"
+                else "no matching round: the company is not stored"
+            )
+            row.column = _label(column) if column is not None else None
+            return None
+        if resolved[0] != entities.ORGANIZATION:
+            row.problem = f"{what} {mention.name!r} is a person"
+            row.column = _label(column) if column is not None else None
+            return None
+        if found[mention].step in ("name", "alias", "fuzzy", "slug") and mention.name:
+            spellings.append((resolved[1], mention.name))
+        return resolved[1]
+
     counted_companies: set[entities.Mention] = set()
     counted_investors: set[entities.Mention] = set()
     for row in good:
-        company = _company_mention(row)
-        if company not in counted_companies:
-            counted_companies.add(company)
-            result.companies[found[company].step] += 1
-        resolved = entity(company)
-        if isinstance(resolved, entities.Resolution):
-            row.problem = (
-                f"company {row.company_name!r} could be any of {', '.join(resolved.candidates)}"
-            )
-            row.column = _label(mapping.company.name)
+        if companies:
+            company = _company_mention(row)
+            if company not in counted_companies:
+                counted_companies.add(company)
+                result.companies[found[company].step] += 1
+            row.company_id = organization(row, company, "company", mapping.company.name)
+            if row.company_id is None:
+                continue
+            if row.acquirer is not None and mapping.acquisition is not None:
+                acquirer = _acquirer_mention(row)
+                if acquirer not in counted_companies:
+                    counted_companies.add(acquirer)
+                    result.companies[found[acquirer].step] += 1
+                row.acquirer_id = organization(
+                    row, acquirer, "acquirer", mapping.acquisition.acquirer
+                )
+                if row.acquirer_id is None:
+                    continue
+                if row.acquirer_id == row.company_id:
+                    row.problem = "the acquirer is the company acquired"
+                    row.column = _label(mapping.acquisition.acquirer)
+                    continue
+        if not investors:
             continue
-        if resolved[0] != entities.ORGANIZATION:
-            row.problem = f"company {row.company_name!r} is a person"
-            row.column = _label(mapping.company.name)
-            continue
-        row.company_id = resolved[1]
-        if found[company].step in ("name", "alias", "fuzzy", "slug") and row.company_name:
-            spellings.append((resolved[1], row.company_name))
         ids = []
         for inv in row.investors:
             mention = entities.Mention(inv.name, kind=_kind(inv.kind))
@@ -370,7 +511,19 @@ async def _resolve(
         else:
             row.investor_ids = ids
     result.written["organization aliases"] += await entities.add_aliases(conn, spellings)
-    companies = [(r.company_id, r) for r in good if r.company_id is not None and r.problem is None]
+    if companies:
+        result.written["organizations updated"] += await _fill_organizations(conn, good)
+
+
+async def _fill_organizations(conn: Connection, rows: list[Row]) -> int:
+    """What the rows say of their organizations fills those organizations' empty fields;
+    it never overwrites what is stored."""
+    parties: list[tuple[uuid.UUID, Row | Party]] = []
+    for row in rows:
+        if row.problem is None and row.company_id is not None:
+            parties.append((row.company_id, row))
+            if row.acquirer is not None and row.acquirer_id is not None:
+                parties.append((row.acquirer_id, row.acquirer))
     filled = await conn.execute(
         """
         update organizations o set
@@ -379,11 +532,17 @@ async def _resolve(
             city = coalesce(o.city, x.city),
             categories = case when o.categories = '{}' then coalesce(x.categories, '{}')
                          else o.categories end,
+            founded_on = coalesce(o.founded_on, x.founded_on),
+            founded_precision = case when o.founded_on is null then x.founded_precision
+                                else o.founded_precision end,
             updated_at = now()
         from (
-            select distinct on (id) id, website, country_code, city, categories
-            from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
-                with ordinality as x(id, website, country_code, city, categories_text, ord)
+            select distinct on (id) id, website, country_code, city, categories, founded_on,
+                founded_precision::date_precision
+            from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[],
+                        $7::text[])
+                with ordinality as x(id, website, country_code, city, categories_text,
+                                     founded_on, founded_precision, ord)
             cross join lateral (select string_to_array(categories_text, chr(31)) as categories) c
             order by id, ord
         ) x
@@ -391,15 +550,18 @@ async def _resolve(
           and ((o.website is null and x.website is not null)
                or (o.country_code is null and x.country_code is not null)
                or (o.city is null and x.city is not null)
-               or (o.categories = '{}' and x.categories is not null))
+               or (o.categories = '{}' and x.categories is not null)
+               or (o.founded_on is null and x.founded_on is not null))
         """,
-        [c for c, _ in companies],
-        [r.website for _, r in companies],
-        [r.country_code for _, r in companies],
-        [r.city for _, r in companies],
-        [chr(31).join(r.categories) if r.categories else None for _, r in companies],
+        [i for i, _ in parties],
+        [p.website if isinstance(p, Row) else None for _, p in parties],
+        [p.country_code for _, p in parties],
+        [p.city for _, p in parties],
+        [chr(31).join(p.categories) if p.categories else None for _, p in parties],
+        [p.founded_on if isinstance(p, Row) else None for _, p in parties],
+        [p.founded_precision if isinstance(p, Row) else None for _, p in parties],
     )
-    result.written["organizations updated"] += load.inserted(filled)
+    return load.inserted(filled)
 
 
 def _label(column: Column) -> str:
@@ -412,6 +574,11 @@ def _kind(kind: str | None) -> str | None:
 
 def _company_mention(row: Row) -> entities.Mention:
     return entities.Mention(row.company_name, slug=row.company_slug, kind=entities.ORGANIZATION)
+
+
+def _acquirer_mention(row: Row) -> entities.Mention:
+    assert row.acquirer is not None
+    return entities.Mention(row.acquirer.name, slug=row.acquirer.slug, kind=entities.ORGANIZATION)
 
 
 def _money_fields(money: Money | None) -> tuple[object, ...]:
@@ -449,7 +616,8 @@ def _staged(
         row.usd_rate_date if row.amount is not None else None,
         row.status,
         row.stage,
-        row.raw[:5000],
+        # A rejected record's text may not even be text (bytes not in its encoding).
+        row.raw[:5000] if ok else None,
         f"{file}, line {row.line}",
     )
 

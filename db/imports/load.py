@@ -359,18 +359,25 @@ async def analyze(conn: Connection, *tables: str) -> None:
         await conn.execute(f"analyze {table}")
 
 
-async def load_rounds(conn: Connection, tolerance_days: int) -> dict[str, int]:
-    """Steps 1 to 5 above; new rows per table."""
+async def match_rounds(conn: Connection, tolerance_days: int) -> None:
+    """Steps 1 and 2 above: the file rounds, each with its stored round or none."""
     await conn.execute("create temp table import_touched (round_id uuid) on commit drop")
     await conn.execute(_FILE_ROUNDS)
     await analyze(conn, "import_file_round")
     await conn.execute(_MATCH, list(CATCH_ALL_TYPES), tolerance_days, MAX_AMOUNT_RATIO)
     await analyze(conn, "import_round_match")
+
+
+async def write_rounds(conn: Connection, *, round_claims: bool = True) -> dict[str, int]:
+    """Steps 3 to 5 above; new rows per table. Without `round_claims` (a match-only file)
+    the rows add participations and their claims, and nothing of the rounds'."""
     rounds = inserted(await conn.execute(_INSERT_ROUNDS))
     await conn.execute(_ROUND_CLAIMS)
     await analyze(conn, "import_round_claim")
-    updated = inserted(await conn.execute(_UPDATE_ROUND_CLAIMS))
-    claims = inserted(await conn.execute(_INSERT_ROUND_CLAIMS))
+    updated = claims = 0
+    if round_claims:
+        updated = inserted(await conn.execute(_UPDATE_ROUND_CLAIMS))
+        claims = inserted(await conn.execute(_INSERT_ROUND_CLAIMS))
     await conn.execute(_INVESTOR_ROUNDS)
     await analyze(conn, "import_investor_round")
     participations = inserted(await conn.execute(_INSERT_PARTICIPATIONS))
@@ -387,6 +394,50 @@ async def load_rounds(conn: Connection, tolerance_days: int) -> dict[str, int]:
         "participations": participations,
         "status events": events,
     }
+
+
+# A match-only file creates no round: its file rounds that found none are unmatched.
+# Their rows, and those of ambiguous file rounds, are rejected before the file's
+# investors are resolved, so that none is made for a rejected row. (The update's
+# effect is not visible to the select, which reads the match as it was, 'created'; a
+# data-modifying WITH runs whether read or not.)
+_REJECT_UNMATCHED = """
+with unmatched as (
+    update import_round_match set outcome = 'unmatched', round_id = null
+    where outcome = 'created'
+)
+select r.line,
+    case when m.outcome = 'ambiguous' then
+        'the round matches several stored rounds equally well: '
+        || array_to_string(m.candidates, ', ')
+    else 'no matching round' end as reason
+from import_row r
+join import_file_round f on f.source_ord = r.source_ord and f.company_id = r.company_id
+    and f.round_key = r.round_key
+join import_round_match m on m.first_line = f.first_line
+where r.problem is null and m.outcome in ('created', 'ambiguous')
+order by r.line
+"""
+
+
+async def reject_unmatched(conn: Connection) -> list[tuple[int, str]]:
+    """(line, reason) of the rows whose round matched no stored round, or several
+    (match-only)."""
+    return [(r["line"], r["reason"]) for r in await conn.fetch(_REJECT_UNMATCHED)]
+
+
+async def set_problems(conn: Connection, problems: list[tuple[int, str, str | None]]) -> None:
+    """Rows found unusable after staging (unmatched, an ambiguous investor) say so."""
+    await conn.execute(
+        """
+        update import_row r set problem = x.problem, problem_column = x.problem_column
+        from unnest($1::int[], $2::text[], $3::text[]) as x(line, problem, problem_column)
+        where r.line = x.line and r.problem is distinct from x.problem
+        """,
+        [p[0] for p in problems],
+        [p[1] for p in problems],
+        [p[2] for p in problems],
+    )
 
 
 async def fetch_outcomes(

@@ -5,6 +5,7 @@ every enum value one of the API's, every format usable. An error names the key a
 line of the mapping file it is on. README.md, "Importing any file", documents each key.
 """
 
+import datetime
 import re
 import tomllib
 from collections.abc import Mapping
@@ -63,6 +64,23 @@ class FileOptions:
     quote: str
     header: bool
     skip_rows: int
+    # Undo UTF-8 text that was decoded as Latin-1 or Windows-1252 on its way into the file.
+    repair_mojibake: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """The dates a column can truly hold: one outside is a placeholder ("1960-01-01" for
+    "unknown"), read as no date."""
+
+    before: datetime.date | None = None  # dates before this are placeholders
+    after: datetime.date | None = None  # dates after this are placeholders
+
+    def holds(self, on: datetime.date) -> bool:
+        return not (
+            (self.before is not None and on < self.before)
+            or (self.after is not None and on > self.after)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +111,9 @@ class CompanyMap:
     city: Column | None
     categories: Column | None
     categories_separator: str
+    founded: Column | None
+    founded_formats: tuple[values.DateFormat, ...]
+    founded_range: DateRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +126,28 @@ class RoundMap:
     type_fallback: str | None
     date: Column | None
     date_formats: tuple[values.DateFormat, ...]
+    stage: Field
+    status: Field
+    tolerance_days: int
+    date_range: DateRange = DateRange()
+    # The rows only find stored rounds: they never create a round nor add a claim on
+    # one; a row whose round (or company) is not stored is rejected.
+    match_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AcquisitionMap:
+    """An acquisition of the row's company (the target, in [company]) by the acquirer."""
+
+    key: tuple[Column, ...]
+    acquirer: Column
+    acquirer_slug: Column | None
+    acquirer_country: Column | None
+    acquirer_city: Column | None
+    acquirer_categories: Column | None
+    date: Column | None
+    date_formats: tuple[values.DateFormat, ...]
+    date_range: DateRange
     stage: Field
     status: Field
     tolerance_days: int
@@ -138,6 +181,7 @@ class ImportMapping:
     round: RoundMap | None
     money: MoneyMap | None
     investors: InvestorMap | None
+    acquisition: AcquisitionMap | None = None
     # Every column the mapping names, with the key that names it, for checking them
     # against the file's header.
     columns: dict[Column, str] = field(default_factory=dict)
@@ -149,6 +193,13 @@ class ImportMapping:
 
 def _line_of(text: str, dotted: str) -> int | None:
     """The line of `section.key` in the TOML text (by scanning: tomllib keeps no lines)."""
+    if "." not in dotted:
+        # A whole section: the line of its header.
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", line.strip())
+            if header and header.group(1).replace(" ", "") == dotted:
+                return number
+        return None
     *sections, key = dotted.split(".")
     section = ".".join(sections)
     current = ""
@@ -252,6 +303,39 @@ class _Reader:
                 raise self.error(f"{section}.{key}", str(e)) from None
         return tuple(formats)
 
+    def date_range(self, table: Mapping[str, Any], section: str, prefix: str) -> DateRange:
+        bounds: list[datetime.date | None] = []
+        for side in ("before", "after"):
+            key = f"{prefix}_placeholder_{side}"
+            text = self.get(table, section, key, str, None)
+            if text is None:
+                bounds.append(None)
+                continue
+            try:
+                bounds.append(datetime.date.fromisoformat(text))
+            except ValueError:
+                raise self.error(f"{section}.{key}", "must be a date as YYYY-MM-DD") from None
+        before, after = bounds
+        if before is not None and after is not None and after < before:
+            raise self.error(
+                f"{section}.{prefix}_placeholder_after", f"is before {prefix}_placeholder_before"
+            )
+        return DateRange(before, after)
+
+    def key_columns(self, table: Mapping[str, Any], section: str) -> tuple[Column, ...]:
+        key: list[Column] = []
+        given_key = self.get(table, section, "key_columns", list, None)
+        if given_key is not None:
+            if not given_key:
+                raise self.error(f"{section}.key_columns", "must name at least one column")
+            for column in given_key:
+                if isinstance(column, bool) or not isinstance(column, (str, int)):
+                    raise self.error(
+                        f"{section}.key_columns", "must be a list of columns (names or positions)"
+                    )
+                key.append(self.column({"key_columns": column}, section, "key_columns") or column)
+        return tuple(key)
+
 
 _TYPE_NAMES = {
     str: "a string",
@@ -267,7 +351,7 @@ def _one_of(value: str, allowed: frozenset[str]) -> str:
 
 
 _SECTIONS = {
-    "file": {"encoding", "delimiter", "quote", "header", "skip_rows"},
+    "file": {"encoding", "delimiter", "quote", "header", "skip_rows", "repair_mojibake"},
     "source": {
         "publisher", "publisher_column", "kind", "kind_column", "url", "url_column", "title",
         "title_column", "published", "published_column", "published_formats", "language",
@@ -275,11 +359,19 @@ _SECTIONS = {
     },
     "company": {
         "name_column", "slug_column", "website_column", "country_column", "city_column",
-        "categories_column", "categories_separator",
+        "categories_column", "categories_separator", "founded_column", "founded_formats",
+        "founded_placeholder_before", "founded_placeholder_after",
     },
     "round": {
         "key_columns", "type_column", "type_map", "type", "date_column", "date_formats",
         "stage", "stage_column", "status", "status_column", "match_tolerance_days",
+        "date_placeholder_before", "date_placeholder_after", "match_only",
+    },
+    "acquisition": {
+        "key_columns", "acquirer_name_column", "acquirer_slug_column", "acquirer_country_column",
+        "acquirer_city_column", "acquirer_categories_column", "date_column", "date_formats",
+        "date_placeholder_before", "date_placeholder_after", "stage", "stage_column", "status",
+        "status_column", "match_tolerance_days",
     },
     "money": {
         "amount_column", "currency", "currency_column", "decimal_comma", "undisclosed",
@@ -327,7 +419,12 @@ def parse_mapping(text: str) -> ImportMapping:
     if skip_rows < 0:
         raise r.error("file.skip_rows", "must be 0 or more")
     options = FileOptions(
-        encoding, delimiter, quote, r.get(f, "file", "header", bool, True), skip_rows
+        encoding,
+        delimiter,
+        quote,
+        r.get(f, "file", "header", bool, True),
+        skip_rows,
+        r.get(f, "file", "repair_mojibake", bool, False),
     )
 
     s = r.section("source", _SECTIONS["source"], required=True)
@@ -366,6 +463,9 @@ def parse_mapping(text: str) -> ImportMapping:
         city=r.column(c, "company", "city_column"),
         categories=r.column(c, "company", "categories_column"),
         categories_separator=r.get(c, "company", "categories_separator", str, ","),
+        founded=r.column(c, "company", "founded_column"),
+        founded_formats=r.date_formats(c, "company", "founded_formats"),
+        founded_range=r.date_range(c, "company", "founded"),
     )
 
     rnd = r.section("round", _SECTIONS["round"], required=False)
@@ -388,19 +488,8 @@ def parse_mapping(text: str) -> ImportMapping:
         tolerance = r.get(rnd, "round", "match_tolerance_days", int, DEFAULT_TOLERANCE_DAYS)
         if not 0 <= tolerance <= 366:
             raise r.error("round.match_tolerance_days", "must be 0 to 366")
-        key: list[Column] = []
-        given_key = r.get(rnd, "round", "key_columns", list, None)
-        if given_key is not None:
-            if not given_key:
-                raise r.error("round.key_columns", "must name at least one column")
-            for column in given_key:
-                if isinstance(column, bool) or not isinstance(column, (str, int)):
-                    raise r.error(
-                        "round.key_columns", "must be a list of columns (names or positions)"
-                    )
-                key.append(r.column({"key_columns": column}, "round", "key_columns") or column)
         round_map = RoundMap(
-            key=tuple(key),
+            key=r.key_columns(rnd, "round"),
             type=type_column,
             type_map=type_map,
             type_fallback=fallback,
@@ -409,13 +498,41 @@ def parse_mapping(text: str) -> ImportMapping:
             stage=r.field(rnd, "round", "stage", STAGES),
             status=r.field(rnd, "round", "status", STATUSES),
             tolerance_days=tolerance,
+            date_range=r.date_range(rnd, "round", "date"),
+            match_only=r.get(rnd, "round", "match_only", bool, False),
+        )
+
+    a = r.section("acquisition", _SECTIONS["acquisition"], required=False)
+    acquisition = None
+    if a is not None:
+        if round_map is not None:
+            raise r.error("acquisition", "a file holds rounds or acquisitions, not both")
+        acquirer = r.column(a, "acquisition", "acquirer_name_column")
+        if acquirer is None:
+            raise r.error("acquisition.acquirer_name_column", "is required in [acquisition]")
+        tolerance = r.get(a, "acquisition", "match_tolerance_days", int, DEFAULT_TOLERANCE_DAYS)
+        if not 0 <= tolerance <= 366:
+            raise r.error("acquisition.match_tolerance_days", "must be 0 to 366")
+        acquisition = AcquisitionMap(
+            key=r.key_columns(a, "acquisition"),
+            acquirer=acquirer,
+            acquirer_slug=r.column(a, "acquisition", "acquirer_slug_column"),
+            acquirer_country=r.column(a, "acquisition", "acquirer_country_column"),
+            acquirer_city=r.column(a, "acquisition", "acquirer_city_column"),
+            acquirer_categories=r.column(a, "acquisition", "acquirer_categories_column"),
+            date=r.column(a, "acquisition", "date_column"),
+            date_formats=r.date_formats(a, "acquisition", "date_formats"),
+            date_range=r.date_range(a, "acquisition", "date"),
+            stage=r.field(a, "acquisition", "stage", STAGES),
+            status=r.field(a, "acquisition", "status", STATUSES),
+            tolerance_days=tolerance,
         )
 
     m = r.section("money", _SECTIONS["money"], required=False)
     money = None
     if m is not None:
-        if round_map is None:
-            raise r.error("money", "needs a [round] section: money is a round's")
+        if round_map is None and acquisition is None:
+            raise r.error("money", "needs a [round] or [acquisition] section: money is a deal's")
         multiplier_text = r.get(m, "money", "multiplier", (int, float, str), 1)  # type: ignore[arg-type]
         try:
             multiplier = Decimal(str(multiplier_text))
@@ -487,4 +604,6 @@ def parse_mapping(text: str) -> ImportMapping:
         )
     if money is not None and money.amount_is == "investor" and investors is None:
         raise r.error("money.amount_is", "investor needs an [investors] section")
-    return ImportMapping(options, source, company, round_map, money, investors, r.columns, text)
+    return ImportMapping(
+        options, source, company, round_map, money, investors, acquisition, r.columns, text
+    )

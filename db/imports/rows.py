@@ -22,7 +22,15 @@ from typing import NamedTuple
 from db.currency import UnknownCurrency, usd_rate
 from db.entities import slugify
 from db.imports import values
-from db.imports.mapping import PARTY_KINDS, ROUND_TYPES, SOURCE_KINDS, Column, Field, ImportMapping
+from db.imports.mapping import (
+    PARTY_KINDS,
+    ROUND_TYPES,
+    SOURCE_KINDS,
+    AcquisitionMap,
+    Column,
+    Field,
+    ImportMapping,
+)
 from db.imports.table import Record, Table
 
 NAME_MAX_LENGTH = 200
@@ -77,6 +85,8 @@ class Row:
     country_code: str | None = None
     city: str | None = None
     categories: list[str] = field(default_factory=list)
+    founded_on: datetime.date | None = None
+    founded_precision: str | None = None
     # What identifies the row's round within the file (with its company and source).
     round_key: str | None = None
     round_type: str | None = None
@@ -89,9 +99,23 @@ class Row:
     status: str | None = None
     stage: str | None = None
     investors: list[Investor] = field(default_factory=list)
+    # An acquisition's acquirer, when the mapping has [acquisition] (the row's company is
+    # the target).
+    acquirer: "Party | None" = None
     # Who the names are, once resolved: the company, and each investor as (kind, id).
     company_id: uuid.UUID | None = None
     investor_ids: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+    acquirer_id: uuid.UUID | None = None
+
+
+class Party(NamedTuple):
+    """An organization a row names besides its company: an acquirer."""
+
+    name: str
+    slug: str | None
+    country_code: str | None
+    city: str | None
+    categories: list[str]
 
 
 @dataclass(slots=True)
@@ -146,11 +170,18 @@ def parse_file(mapping: ImportMapping, table: Table) -> ParsedFile:
     notes: Counter[str] = Counter()
     rates = functools.cache(_rate)
     rows = []
+    repair = mapping.file.repair_mojibake
     for record in table.records:
         row = Row(record.line, record.raw)
         if record.problem is not None:
             row.problem = record.problem
         else:
+            if repair and record.fields is not None and not record.raw.isascii():
+                for i, text in enumerate(record.fields):
+                    repaired = values.repair_mojibake(text)
+                    if repaired != text:
+                        record.fields[i] = repaired
+                        notes["text repaired from UTF-8 read as Latin-1"] += 1
             try:
                 _parse(mapping, picker, record, row, notes, rates)
             except RowError as e:
@@ -190,35 +221,26 @@ def _parse(
     row.source = _source(mapping, picker, fields)
 
     company = mapping.company
-    name = _name(picker, fields, company.name, "company")
-    row.company_name = name
     slug = picker.get(fields, company.slug)
     if slug:
         # A vendor's permalink ("/company/acme") is a slug once its path is dropped.
         row.company_slug = slugify(slug.rstrip("/").rsplit("/", 1)[-1])
-    website = picker.get(fields, company.website)
-    if website:
-        if not website.lower().startswith(("http://", "https://")) and _DOMAIN.fullmatch(website):
-            website = "https://" + website
-        if re.fullmatch(r"https?://\S{1,2000}", website):
-            row.website = website
-        else:
-            notes["website not a URL: left out"] += 1
-    country = picker.get(fields, company.country).upper()
-    if country:
-        if _COUNTRY.fullmatch(country):
-            row.country_code = country
-        else:
-            notes["country not an ISO 3166 alpha-3 code: left out"] += 1
-    city = picker.get(fields, company.city)
-    if city:
-        row.city = string.capwords(city) if city.islower() else city
-    categories = picker.get(fields, company.categories)
-    if categories:
-        row.categories = [
-            c.strip() for c in categories.split(company.categories_separator) if c.strip()
-        ]
+    row.company_name = _name(picker, fields, company.name, "company", row.company_slug, notes)
+    place = _place(
+        picker, fields, notes, company.website, company.country, company.city,
+        company.categories, company.categories_separator,
+    )  # fmt: skip
+    row.website, row.country_code, row.city, row.categories = place
+    if company.founded is not None:
+        founded = _date(picker, fields, company.founded, company.founded_formats)
+        if founded is not None and not company.founded_range.holds(founded.on):
+            notes[f"{picker.names[company.founded]} a placeholder date: left out"] += 1
+        elif founded is not None:
+            row.founded_on, row.founded_precision = founded.on, founded.precision
 
+    if mapping.acquisition is not None:
+        _parse_acquisition(mapping, mapping.acquisition, picker, fields, row, notes, rates)
+        return
     rnd = mapping.round
     if rnd is None:
         return
@@ -234,77 +256,20 @@ def _parse(
             f"round type {word!r} is not in round.type_map and round.type gives no fallback",
         )
     row.round_type, row.label = round_type, word or None
-    date_text = picker.get(fields, rnd.date)
-    try:
-        date = _parse_date(date_text, rnd.date_formats)
-    except ValueError as e:
-        raise RowError(picker.names.get(rnd.date) if rnd.date else None, str(e)) from None
-    if date is not None:
+    date = _date(picker, fields, rnd.date, rnd.date_formats)
+    if date is not None and not rnd.date_range.holds(date.on):
+        assert rnd.date is not None
+        notes[f"{picker.names[rnd.date]} a placeholder date: imported without a date"] += 1
+    elif date is not None:
         row.announced_on, row.announced_precision = date.on, date.precision
-    assert row.source is not None
-    row.status = picker.value(fields, rnd.status) or (
-        "CONFIRMED" if row.source.kind in PARTY_KINDS else "REPORTED"
-    )
-    row.stage = picker.value(fields, rnd.stage) or "CLOSED"
-    for what, value, spec, allowed in (
-        ("status", row.status, rnd.status, ("REPORTED", "CONFIRMED", "DENIED", "RETRACTED")),
-        ("stage", row.stage, rnd.stage, ("IN_TALKS", "ANNOUNCED", "CLOSED", "ABANDONED")),
-    ):
-        if value.upper() not in allowed:
-            raise RowError(
-                picker.names.get(spec.column) if spec.column else None,
-                f"{what} {value!r} is not one of {', '.join(allowed)}",
-            )
-    row.status, row.stage = row.status.upper(), row.stage.upper()
+    _status_stage(picker, fields, row, rnd.status, rnd.stage)
 
-    money = mapping.money
     share: Money | None = None
-    on = row.announced_on or (
-        row.source.published_at.date() if row.source.published_at else datetime.date.today()
-    )
-    if money is not None:
-        amount_text = picker.get(fields, money.amount)
-        column = picker.names.get(money.amount) if money.amount else None
-        try:
-            amount = _parse_amount(amount_text, money.format)
-        except ValueError as e:
-            raise RowError(column, str(e)) from None
-        if amount is not None:
-            currency_column = (
-                picker.names.get(money.currency.column) if money.currency.column else None
-            )
-            try:
-                declared = (
-                    values.currency_code(picker.get(fields, money.currency.column))
-                    if money.currency.column is not None
-                    else None
-                )
-            except ValueError as e:
-                raise RowError(currency_column, str(e)) from None
-            if declared and amount.currency and declared != amount.currency:
-                raise RowError(
-                    column,
-                    f"the amount is written in {amount.currency}, "
-                    f"the currency column says {declared}",
-                )
-            currency = declared or amount.currency or money.currency.fixed
-            if currency is None:
-                raise RowError(
-                    column,
-                    f"{amount_text!r} has no currency (give money.currency or currency_column)",
-                )
-            rate = rates(currency, on)
-            if isinstance(rate, str):
-                raise RowError(currency_column or column, f"unknown currency: {rate}")
-            row.usd_rate, row.usd_rate_date = rate
-            usd = (amount.value * rate[0]).quantize(decimal.Decimal(1), decimal.ROUND_HALF_EVEN)
-            low = None if amount.qualifier == "UP_TO" else amount.value
-            high = None if amount.qualifier == "AT_LEAST" else amount.value
-            found = Money(amount.qualifier, currency, low, high, usd)
-            if money.amount_is == "round":
-                row.amount = found
-            else:
-                share = found
+    found = _money(mapping, picker, fields, row, rates)
+    if found is not None and mapping.money is not None and mapping.money.amount_is == "investor":
+        share = found
+    else:
+        row.amount = found
     if rnd.key:
         row.round_key = "\x1f".join(" ".join(picker.get(fields, k).split()) for k in rnd.key)
     else:
@@ -355,9 +320,25 @@ def _parse(
         )
 
 
-def _name(picker: _Picker, fields: list[str], column: Column, what: str) -> str:
+_SPREADSHEET_ERRORS = frozenset(
+    {"#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!", "#ERROR!"}
+)
+
+
+def _name(
+    picker: _Picker,
+    fields: list[str],
+    column: Column,
+    what: str,
+    slug: str | None = None,
+    notes: Counter[str] | None = None,
+) -> str:
     name = " ".join(picker.get(fields, column).split())
-    if not name or name in ("#NAME?", "#VALUE!", "#REF!", "#N/A"):
+    if not name or name in _SPREADSHEET_ERRORS:
+        if slug is not None and notes is not None:
+            # The source's id still says who it is ("#NAME?" for /company/n-plusn).
+            notes[f"{what} name blank or a spreadsheet error (#NAME?): the slug stands in"] += 1
+            return slug
         raise RowError(picker.names[column], f"blank {what} name")
     if len(name) > NAME_MAX_LENGTH:
         raise RowError(
@@ -407,3 +388,155 @@ def source_digest(source: Source) -> str:
         str(v) for v in (source.publisher, source.kind, source.title, source.published_at)
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _date(
+    picker: _Picker,
+    fields: list[str],
+    column: Column | None,
+    formats: tuple[values.DateFormat, ...],
+) -> values.FuzzyDate | None:
+    try:
+        return _parse_date(picker.get(fields, column), formats)
+    except ValueError as e:
+        raise RowError(picker.names.get(column) if column else None, str(e)) from None
+
+
+def _place(
+    picker: _Picker,
+    fields: list[str],
+    notes: Counter[str],
+    website_column: Column | None,
+    country_column: Column | None,
+    city_column: Column | None,
+    categories_column: Column | None,
+    separator: str,
+) -> tuple[str | None, str | None, str | None, list[str]]:
+    """An organization's website, country, city and categories as the row gives them."""
+    website: str | None = picker.get(fields, website_column)
+    if website:
+        if not website.lower().startswith(("http://", "https://")) and _DOMAIN.fullmatch(website):
+            website = "https://" + website
+        if not re.fullmatch(r"https?://\S{1,2000}", website):
+            notes["website not a URL: left out"] += 1
+            website = None
+    country: str | None = picker.get(fields, country_column).upper()
+    if country and not _COUNTRY.fullmatch(country):
+        notes["country not an ISO 3166 alpha-3 code: left out"] += 1
+        country = None
+    city: str | None = picker.get(fields, city_column)
+    if city and city.islower():
+        city = string.capwords(city)
+    text = picker.get(fields, categories_column)
+    categories = [c.strip() for c in text.split(separator) if c.strip()] if text else []
+    return website or None, country or None, city or None, categories
+
+
+def _money(
+    mapping: ImportMapping,
+    picker: _Picker,
+    fields: list[str],
+    row: Row,
+    rates: Callable[[str, datetime.date], _Rate],
+) -> Money | None:
+    """The row's amount (a round's total, an investor's part, an acquisition's price),
+    with its rate to US dollars set on the row; None when undisclosed."""
+    money = mapping.money
+    if money is None:
+        return None
+    assert row.source is not None
+    on = row.announced_on or (
+        row.source.published_at.date() if row.source.published_at else datetime.date.today()
+    )
+    amount_text = picker.get(fields, money.amount)
+    column = picker.names.get(money.amount) if money.amount else None
+    try:
+        amount = _parse_amount(amount_text, money.format)
+    except ValueError as e:
+        raise RowError(column, str(e)) from None
+    if amount is None:
+        return None
+    currency_column = picker.names.get(money.currency.column) if money.currency.column else None
+    try:
+        declared = (
+            values.currency_code(picker.get(fields, money.currency.column))
+            if money.currency.column is not None
+            else None
+        )
+    except ValueError as e:
+        raise RowError(currency_column, str(e)) from None
+    if declared and amount.currency and declared != amount.currency:
+        raise RowError(
+            column,
+            f"the amount is written in {amount.currency}, the currency column says {declared}",
+        )
+    currency = declared or amount.currency or money.currency.fixed
+    if currency is None:
+        raise RowError(
+            column,
+            f"{amount_text!r} has no currency (give money.currency or currency_column)",
+        )
+    rate = rates(currency, on)
+    if isinstance(rate, str):
+        raise RowError(currency_column or column, f"unknown currency: {rate}")
+    row.usd_rate, row.usd_rate_date = rate
+    usd = (amount.value * rate[0]).quantize(decimal.Decimal(1), decimal.ROUND_HALF_EVEN)
+    low = None if amount.qualifier == "UP_TO" else amount.value
+    high = None if amount.qualifier == "AT_LEAST" else amount.value
+    return Money(amount.qualifier, currency, low, high, usd)
+
+
+def _status_stage(
+    picker: _Picker, fields: list[str], row: Row, status: Field, stage: Field
+) -> None:
+    assert row.source is not None
+    row.status = picker.value(fields, status) or (
+        "CONFIRMED" if row.source.kind in PARTY_KINDS else "REPORTED"
+    )
+    row.stage = picker.value(fields, stage) or "CLOSED"
+    for what, value, spec, allowed in (
+        ("status", row.status, status, ("REPORTED", "CONFIRMED", "DENIED", "RETRACTED")),
+        ("stage", row.stage, stage, ("IN_TALKS", "ANNOUNCED", "CLOSED", "ABANDONED")),
+    ):
+        if value.upper() not in allowed:
+            raise RowError(
+                picker.names.get(spec.column) if spec.column else None,
+                f"{what} {value!r} is not one of {', '.join(allowed)}",
+            )
+    row.status, row.stage = row.status.upper(), row.stage.upper()
+
+
+def _parse_acquisition(
+    mapping: ImportMapping,
+    acq: AcquisitionMap,
+    picker: _Picker,
+    fields: list[str],
+    row: Row,
+    notes: Counter[str],
+    rates: Callable[[str, datetime.date], _Rate],
+) -> None:
+    slug_text = picker.get(fields, acq.acquirer_slug)
+    slug = slugify(slug_text.rstrip("/").rsplit("/", 1)[-1]) if slug_text else None
+    name = _name(picker, fields, acq.acquirer, "acquirer", slug, notes)
+    if (slug is not None and slug == row.company_slug) or (
+        slug is None and row.company_slug is None and name == row.company_name
+    ):
+        raise RowError(picker.names[acq.acquirer], "the acquirer is the company acquired")
+    _, country, city, categories = _place(
+        picker, fields, notes, None, acq.acquirer_country, acq.acquirer_city,
+        acq.acquirer_categories, mapping.company.categories_separator,
+    )  # fmt: skip
+    row.acquirer = Party(name, slug, country, city, categories)
+    date = _date(picker, fields, acq.date, acq.date_formats)
+    if date is not None and not acq.date_range.holds(date.on):
+        assert acq.date is not None
+        notes[f"{picker.names[acq.date]} a placeholder date: imported without a date"] += 1
+    elif date is not None:
+        row.announced_on, row.announced_precision = date.on, date.precision
+    _status_stage(picker, fields, row, acq.status, acq.stage)
+    row.amount = _money(mapping, picker, fields, row, rates)
+    if acq.key:
+        row.round_key = "\x1f".join(" ".join(picker.get(fields, k).split()) for k in acq.key)
+    else:
+        date_key = "" if date is None else f"{date.on.isoformat()}/{date.precision}"
+        row.round_key = f"{slug or name.lower()}\x1f{date_key}"

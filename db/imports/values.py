@@ -71,6 +71,7 @@ _NUMBER = {
     True: re.compile(r"\d+(?:[. '\u00a0\u202f]\d{2,3})*(?:,\d+)?|,\d+"),
 }
 _SCALE = re.compile(r"\s*([a-z]+\.?)$")
+_EXPONENT = re.compile(r"[eE]([+-]?\d{1,2})(?![\d.])")
 
 
 def parse_amount(text: str, fmt: MoneyFormat) -> Amount | None:
@@ -91,7 +92,9 @@ def parse_amount(text: str, fmt: MoneyFormat) -> Amount | None:
     if match is None:
         raise ValueError(f"{text!r} is not an amount")
     digits = match.group()
-    tail = rest[match.end() :].strip()
+    # A spreadsheet's exponent ("2.6E+12"), right after the digits.
+    exponent = _EXPONENT.match(rest, match.end())
+    tail = rest[exponent.end() if exponent else match.end() :].strip()
     if tail.startswith("+") and qualifier == "EXACT":
         qualifier, tail = "AT_LEAST", tail[1:].strip()
     if currency is None:
@@ -107,6 +110,8 @@ def parse_amount(text: str, fmt: MoneyFormat) -> Amount | None:
         number = re.sub(r"[. '\u00a0\u202f]", "", digits).replace(",", ".")
     else:
         number = re.sub(r"[, '\u00a0\u202f]", "", digits)
+    if exponent is not None:
+        number += "e" + exponent.group(1)
     try:
         value = Decimal(number) * scale * fmt.multiplier
     except InvalidOperation:
@@ -259,3 +264,26 @@ def parse_date(text: str, formats: Sequence[DateFormat]) -> FuzzyDate | None:
         except ValueError:
             raise ValueError(f"{text!r} is no such date") from None
     raise ValueError(f"{text!r} matches none of the formats {[f.text for f in formats]}")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def repair_mojibake(value: str) -> str:
+    """Undo UTF-8 that was read as Latin-1 or Windows-1252: "agÃ¡mi" → "agámi".
+
+    Each run of non-ASCII characters is repaired on its own, and only when its
+    characters, written back as Windows-1252 (or Latin-1) bytes, are valid UTF-8:
+    a genuine "é" or "™" is no such byte sequence and stays as it is.
+    """
+    return _NON_ASCII.sub(_repair_run, value)
+
+
+def _repair_run(match: re.Match[str]) -> str:
+    run = match.group()
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return run.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+    return run

@@ -33,6 +33,10 @@ COMMA = MoneyFormat(decimal_comma=True)
         ("~$3m", 3_000_000, "USD", "ABOUT"),
         ("up to €10M", 10_000_000, "EUR", "UP_TO"),
         ("more than $1B", 1_000_000_000, "USD", "AT_LEAST"),
+        # A spreadsheet's exponent (the shared set's acquisitions have one).
+        ("2.6E+12", 2_600_000_000_000, None, "EXACT"),
+        ("$4.5e6", 4_500_000, "USD", "EXACT"),
+        ("3E5 EUR", 300_000, "EUR", "EXACT"),
     ],
 )
 def test_amounts_as_written(text: str, value: int, currency: str | None, qualifier: str) -> None:

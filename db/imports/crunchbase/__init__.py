@@ -1,36 +1,27 @@
-"""Bulk import of the CrunchBase 2013 set (`shared/data/crunchbase-2013`).
+"""The CrunchBase 2013 set (`shared/data/crunchbase-2013`), on the mapping engine.
 
-`read` finds and decodes the files, `parse` turns records into typed staging rows,
-`load` does the rest in SQL. Every record of every file ends up imported, merged as
-a duplicate of another record, or rejected with a reason; the counts are checked
-before the transaction commits, and a database error leaves nothing behind.
+Each of the set's four files is imported by `engine.import_file` with the mapping that
+ships beside this module (`db/imports/mappings/crunchbase/*.toml`), in the order that
+lets each find what the one before stored: companies, rounds, investments (match-only:
+investors of the stored rounds), acquisitions. All four run in one transaction: a
+missing file or a database error leaves nothing behind. Every record of every file ends
+up imported, merged or rejected with a reason, checked per file by the engine.
 """
 
-import csv
-import gc
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from db import entities
-from db.imports.crunchbase import load, parse
-from db.imports.crunchbase.read import (
-    ACQUISITIONS,
-    COMPANIES,
-    FILES,
-    INVESTMENTS,
-    ROUNDS,
-    CrunchbaseFileError,
-    FileSpec,
-    RawFile,
-    Reject,
-    read_file,
-)
+from db.imports import engine
+from db.imports.engine import ImportFailed, Reject, write_rejects
+from db.imports.mapping import ImportMapping, load_mapping
 from db.infra.types import Connection
 
 __all__ = [
+    "FILES",
     "STEPS",
     "CrunchbaseFileError",
     "FileSummary",
@@ -39,25 +30,31 @@ __all__ = [
     "write_rejects",
 ]
 
-# What `progress` is told, in order: one call as each step starts.
-STEPS = (
-    *(f"reading {spec.name}" for spec in FILES),
-    "staging",
-    "companies",
-    "rounds",
-    "investments",
-    "acquisitions",
-    "accounting",
+MAPPINGS = Path(__file__).parent.parent / "mappings" / "crunchbase"
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    name: str
+    directory: str
+    mapping: str
+
+
+FILES = (
+    FileSpec("crunchbase-companies.csv", "oct-2013-export", "companies.toml"),
+    FileSpec("crunchbase-rounds.csv", "oct-2013-export", "rounds.toml"),
+    FileSpec("investments.csv", "dec-2013-snapshot-investments", "investments.toml"),
+    FileSpec("crunchbase-acquisitions.csv", "oct-2013-export", "acquisitions.toml"),
 )
+# What `progress` is told, in order: one call as each file starts.
+STEPS = tuple(spec.name for spec in FILES)
 # What `rows` is told: a file's name, how many of its rows are settled (imported, merged
 # or rejected), and how many it has. Once when the file is read, once when it is settled.
 RowsProgress = Callable[[str, int, int], None]
-# Any constant works; it only has to be the same in every dealgraph process.
-_LOCK_KEY = 0x63726E62  # "crnb"
 
 
-class AccountingError(Exception):
-    """The outcomes do not add up to the rows read: a bug, so nothing is committed."""
+class CrunchbaseFileError(Exception):
+    """A file is missing or is not the file it should be; nothing was imported."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +66,14 @@ class FileSummary:
     rejected: int
     # Repairs made on the way, by kind.
     notes: dict[str, int]
+    # The engine's account of the file: reasons, resolution steps, rounds matched.
+    detail: engine.ImportResult
 
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     files: list[FileSummary]
-    # (file, reason) → rows merged into another row of the file
+    # (file, reason) → rows merged into another
     merged: dict[tuple[str, str], int]
     rejects: list[Reject]
     # New rows per table: all zero when the set was imported before.
@@ -82,7 +81,7 @@ class ImportResult:
     seconds: float
     # How many distinct investor names each step of the entity-resolution rule
     # (db/entities.py) settled: slug, name, alias, fuzzy, new, ambiguous.
-    investor_steps: dict[str, int]
+    investor_steps: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> list[str]:
         lines = [f"{'file':<28} {'read':>8} {'imported':>9} {'merged':>7} {'rejected':>9}"]
@@ -93,23 +92,47 @@ class ImportResult:
         if self.merged:
             lines.append("merged:")
             lines.extend(f"  {n:>7,}  {file}: {why}" for (file, why), n in self.merged.items())
-        rejected = Counter((r.file, r.reason) for r in self.rejects)
+        rejected = Counter((r.file, engine.reason_kind(r.reason)) for r in self.rejects)
         if rejected:
             lines.append("rejected:")
-            lines.extend(f"  {n:>7,}  {file}: {why}" for (file, why), n in rejected.items())
+            lines.extend(f"  {n:>7,}  {file}: {why}" for (file, why), n in sorted(rejected.items()))
         notes = [(f.name, note, n) for f in self.files for note, n in f.notes.items()]
         if notes:
             lines.append("values repaired or left out while reading:")
             lines.extend(f"  {n:>7,}  {file}: {note}" for file, note, n in notes)
-        steps = self.investor_steps
-        lines.append(
-            "investor names resolved by step: "
-            + ", ".join(f"{s} {steps[s]:,}" for s in entities.STEPS if steps.get(s))
-        )
-        written = ", ".join(f"{table} {n:,}" for table, n in self.written.items())
-        lines.append(f"new rows: {written}")
+        lines.append("names resolved by step, and deals matched to stored ones:")
+        for f in self.files:
+            for what, steps in (
+                ("companies", f.detail.companies),
+                ("investors", f.detail.investors),
+            ):
+                if steps:
+                    counted = ", ".join(f"{s} {steps[s]:,}" for s in entities.STEPS if steps[s])
+                    lines.append(f"  {f.name} {what}: {counted}")
+            r = f.detail.rounds
+            if r:
+                lines.append(
+                    f"  {f.name} {'acquisitions' if f.detail.acquisitions else 'rounds'}: "
+                    + ", ".join(f"{k} {r[k]:,}" for k in sorted(r))
+                )
+        written = ", ".join(f"{table} {n:,}" for table, n in self.written.items() if n)
+        lines.append(f"new rows: {written or 'none'}")
         lines.append(f"in {self.seconds:.2f} s")
         return lines
+
+
+def locate(directory: Path, spec: FileSpec) -> Path:
+    """The file in the set's layout (`oct-2013-export/crunchbase-rounds.csv[.gz]`)."""
+    for name in (f"{spec.name}.gz", spec.name):
+        path = directory / spec.directory / name
+        if path.is_file():
+            return path
+    raise CrunchbaseFileError(f"{directory / spec.directory / spec.name}[.gz] not found")
+
+
+def mappings() -> dict[str, ImportMapping]:
+    """The shipped mapping of each file, by the file's name."""
+    return {spec.name: load_mapping(MAPPINGS / spec.mapping) for spec in FILES}
 
 
 async def import_crunchbase(
@@ -119,118 +142,53 @@ async def import_crunchbase(
     progress: Callable[[str], None] | None = None,
     rows: RowsProgress | None = None,
 ) -> ImportResult:
-    """Import the set in `directory`, in one transaction; `progress` hears of each step,
+    """Import the set in `directory`, in one transaction; `progress` hears of each file,
     `rows` of each file's rows."""
-    # The import holds some two million small objects and makes no reference cycles:
-    # the cycle collector would only walk them again and again (a quarter of the time
-    # of a run that finds everything imported already, when measured).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return await _import(
-            conn, directory, progress or (lambda _: None), rows or (lambda *_: None)
-        )
-    finally:
-        if collecting:
-            gc.enable()
-
-
-async def _import(
-    conn: Connection, directory: Path, step: Callable[[str], None], rows: RowsProgress
-) -> ImportResult:
+    step = progress or (lambda _: None)
+    counted = rows or (lambda *_: None)
     started = time.perf_counter()
-    raw: dict[str, RawFile] = {}
-
-    def read(spec: FileSpec) -> RawFile:
-        step(f"reading {spec.name}")
-        raw[spec.name] = read_file(directory, spec)
-        rows(spec.name, 0, raw[spec.name].read)
-        return raw[spec.name]
-
-    def settled(spec: FileSpec) -> None:
-        rows(spec.name, raw[spec.name].read, raw[spec.name].read)
-
-    # All files are read before the database is touched: a missing or foreign file
-    # stops the import before it starts.
-    companies = parse.companies(read(COMPANIES))
-    rounds = parse.rounds(read(ROUNDS))
-    investments = parse.investments(read(INVESTMENTS))
-    acquisitions = parse.acquisitions(read(ACQUISITIONS))
-    staged = {
-        COMPANIES.name: len(companies),
-        ROUNDS.name: len(rounds),
-        INVESTMENTS.name: len(investments),
-        ACQUISITIONS.name: len(acquisitions),
-    }
-
+    # A missing file stops the import before it starts.
+    paths = {spec.name: locate(directory, spec) for spec in FILES}
+    maps = mappings()
+    files: list[FileSummary] = []
+    merged: dict[tuple[str, str], int] = {}
+    rejects: list[Reject] = []
     written: Counter[str] = Counter()
+    investor_steps: Counter[str] = Counter()
     async with conn.transaction():
-        # One import at a time: a second one waits here, then finds everything done.
-        await conn.execute("select pg_advisory_xact_lock($1)", _LOCK_KEY)
-        # These statements run once over the whole set; compiling them costs more
-        # than it saves (about a fifth of the import's time when measured).
-        await conn.execute("set local jit = off")
-        step("staging")
-        await load.stage(conn, companies, rounds, investments, acquisitions)
-        step("companies")
-        written.update(await load.load_companies(conn))
-        settled(COMPANIES)
-        step("rounds")
-        written.update(await load.load_rounds(conn))
-        settled(ROUNDS)
-        step("investments")
-        added, investor_steps = await load.load_investments(conn)
-        written.update(added)
-        settled(INVESTMENTS)
-        step("acquisitions")
-        written.update(await load.load_acquisitions(conn))
-        settled(ACQUISITIONS)
-        step("accounting")
-        outcomes = await load.fetch_outcomes(conn)
-        files, rejects = _account(raw, staged, outcomes)
+        for spec in FILES:
+            step(spec.name)
+            try:
+                done = await engine.import_file(conn, paths[spec.name], maps[spec.name])
+            except ImportFailed as e:
+                raise CrunchbaseFileError(str(e)) from None
+            counted(spec.name, 0, done.read)
+            counted(spec.name, done.read, done.read)
+            o = done.outcomes
+            files.append(
+                FileSummary(
+                    spec.name,
+                    done.read,
+                    o["imported"],
+                    o["merged"],
+                    o["rejected"],
+                    dict(done.notes),
+                    done,
+                )
+            )
+            for (outcome, reason), n in done.reasons.items():
+                if outcome == "merged":
+                    merged[spec.name, reason] = n
+            rejects.extend(
+                Reject(spec.name, r.line, r.column, r.reason, r.raw) for r in done.rejects
+            )
+            written.update(done.written)
+            investor_steps.update(done.investors)
     return ImportResult(
         files,
-        outcomes.merged,
+        merged,
         rejects,
         dict(written),
         time.perf_counter() - started,
         dict(investor_steps),
     )
-
-
-def _account(
-    raw: dict[str, RawFile], staged: dict[str, int], outcomes: load.Outcomes
-) -> tuple[list[FileSummary], list[Reject]]:
-    files, rejects = [], []
-    for spec in FILES:
-        source = raw[spec.name]
-        counts = outcomes.counts.get(spec.name, {})
-        imported, merged = counts.get("imported", 0), counts.get("merged", 0)
-        if imported + merged + counts.get("rejected", 0) != staged[spec.name]:
-            raise AccountingError(f"{spec.name}: {counts} for {staged[spec.name]} staged rows")
-        file_rejects = source.rejects + [
-            source.reject(o.line, o.reason) for o in outcomes.rejected if o.file == spec.name
-        ]
-        file_rejects.sort(key=lambda r: r.line)
-        if imported + merged + len(file_rejects) != source.read:
-            raise AccountingError(
-                f"{spec.name}: {imported} imported + {merged} merged + {len(file_rejects)} "
-                f"rejected != {source.read} read"
-            )
-        files.append(
-            FileSummary(
-                spec.name, source.read, imported, merged, len(file_rejects), dict(source.notes)
-            )
-        )
-        rejects.extend(file_rejects)
-    return files, rejects
-
-
-def write_rejects(path: Path, rejects: list[Reject]) -> None:
-    """The reject report: file, line (record number, 1 = first after the header), reason, raw."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # backslashreplace: a record rejected as not UTF-8 is written with its bad bytes escaped.
-    with path.open("w", encoding="utf-8", errors="backslashreplace", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["file", "line", "reason", "raw"])
-        writer.writerows((r.file, r.line, r.reason, r.raw) for r in rejects)
