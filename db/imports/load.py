@@ -379,7 +379,7 @@ async def load_rounds(conn: Connection, tolerance_days: int) -> dict[str, int]:
     updated += inserted(await conn.execute(_UPDATE_PARTICIPATION_CLAIMS))
     claims += inserted(await conn.execute(_INSERT_PARTICIPATION_CLAIMS))
     events = inserted(await conn.execute(_CREATED_EVENTS))
-    await conn.execute(_REFRESH)
+    await conn.fetchval(_REFRESH)
     return {
         "rounds": rounds,
         "claims": claims,
