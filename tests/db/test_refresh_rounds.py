@@ -169,7 +169,7 @@ async def test_rounds_refreshed_together_are_what_their_claims_derive(conn: Conn
     denial = await _claim(conn, statement, reported, status="DENIED")
     await conn.execute("select refresh_round($1, null)", reported)
     assert await conn.fetchval("select status from rounds where id = $1", reported) == "DENIED"
-    assert await conn.fetchval(
-        "select count(*) from status_events where claim_id = $1", denial
-    ) == 1
+    assert (
+        await conn.fetchval("select count(*) from status_events where claim_id = $1", denial) == 1
+    )
     assert await conn.fetchval("select count(*) from status_events") == len(events) + 1
