@@ -142,11 +142,12 @@ async def test_rounds_refreshed_together_are_what_their_claims_derive(conn: Conn
             "select round_id, participation_id, status, stage, claim_id from status_events"
         )
     }
-    participation_claims = dict(
-        await conn.fetch(
+    participation_claims = {
+        r["participation_id"]: r["id"]
+        for r in await conn.fetch(
             "select participation_id, id from claims where participation_id is not null"
         )
-    )
+    }
     assert events == {
         (confirmed, None): ("CONFIRMED", "CLOSED", deciding),
         (reported, None): ("REPORTED", "IN_TALKS", latest),
