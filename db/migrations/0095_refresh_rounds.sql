@@ -2,14 +2,73 @@
 -- and spent 700 s in one refresh_round call per round, each deriving every value of the
 -- round and of each participation through its own queries).
 --
+-- derive_rounds(rounds, versions) is derive() (0005, 0080) for a set of rounds, in one
+-- query: their claims ranked together by the rule of 0005 (a party's statement or a
+-- filing first, then the newest by when the source said it, then by when recorded, then
+-- by id), each value taken separately from the best claim that says something about it.
+-- Without versions it gives each round and each participation as of now; with versions,
+-- each round as a whole at each time a claim about it was recorded (round_history,
+-- 0021 and 0097). tests/db/test_refresh_rounds.py and test_round_history.py hold it to
+-- derive().
+--
 -- refresh_rounds(rounds, api_key) is refresh_round (0005) for a set of rounds, in one
--- statement: the claims of all of them ranked once by the rule of 0005 (a party's
--- statement or a filing first, then the newest by when the source said it, then by
--- when recorded, then by id), each value taken separately from the best claim that
--- says something about it, then one UPDATE of the rounds, one of the participations
--- and one INSERT of the status events. What it writes is what refresh_round wrote for
--- each round; refresh_round is now this function for one round, so the API's writes
--- and the imports refresh by the same code.
+-- statement: one UPDATE of the rounds, one of the participations and one INSERT of the
+-- status events, writing what refresh_round wrote for each round. refresh_round is now
+-- this function for one round, so the API's writes and the imports refresh by the same
+-- code.
+
+create function derive_rounds(p_rounds uuid[], p_versions boolean)
+returns table (
+    round_id uuid, participation_id uuid, known_from timestamptz,
+    status deal_status, stage deal_stage, amount money_estimate,
+    pre_money_valuation money_estimate, post_money_valuation money_estimate,
+    expected_close_on date, expected_close_precision date_precision,
+    announced_on date, announced_precision date_precision, is_lead boolean,
+    -- The claim that decided the status, else the one that decided the stage.
+    deciding_claim uuid
+)
+language sql stable as $$
+    with subject as (
+        select distinct c.round_id, c.participation_id,
+            case when p_versions then c.recorded_at else 'infinity' end as known_from
+        from claims c
+        where c.round_id = any(p_rounds) and not (p_versions and c.participation_id is not null)
+    ), ranked as (
+        select x.round_id, x.participation_id, x.known_from, c.id, c.status, c.stage,
+               c.amount, c.pre_money_valuation, c.post_money_valuation, c.expected_close_on,
+               c.expected_close_precision, c.announced_on, c.announced_precision, c.is_lead,
+               row_number() over (
+                   partition by x.round_id, x.participation_id, x.known_from
+                   order by claim_rank(s.kind) desc, coalesce(s.published_at, c.recorded_at) desc,
+                            c.recorded_at desc, c.id desc) as rank_order
+        from subject x
+        join claims c on c.round_id = x.round_id
+            and coalesce(c.participation_id, x.round_id) = coalesce(x.participation_id, x.round_id)
+            and c.recorded_at <= x.known_from
+        join sources s on s.id = c.source_id
+    )
+    select round_id, participation_id, nullif(known_from, 'infinity'),
+        (array_agg(status order by rank_order) filter (where status is not null))[1],
+        (array_agg(stage order by rank_order) filter (where stage is not null))[1],
+        (array_agg(amount order by rank_order) filter (where not (amount is null)))[1],
+        (array_agg(pre_money_valuation order by rank_order)
+            filter (where not (pre_money_valuation is null)))[1],
+        (array_agg(post_money_valuation order by rank_order)
+            filter (where not (post_money_valuation is null)))[1],
+        (array_agg(expected_close_on order by rank_order)
+            filter (where expected_close_on is not null))[1],
+        (array_agg(expected_close_precision order by rank_order)
+            filter (where expected_close_on is not null))[1],
+        (array_agg(announced_on order by rank_order) filter (where announced_on is not null))[1],
+        (array_agg(announced_precision order by rank_order)
+            filter (where announced_on is not null))[1],
+        (array_agg(is_lead order by rank_order) filter (where is_lead is not null))[1],
+        coalesce(
+            (array_agg(id order by rank_order) filter (where status is not null))[1],
+            (array_agg(id order by rank_order) filter (where stage is not null))[1])
+    from ranked
+    group by round_id, participation_id, known_from
+$$;
 
 create function refresh_rounds(p_rounds uuid[], p_api_key uuid) returns void
 language plpgsql as $$
@@ -18,47 +77,8 @@ begin
     perform from rounds where id = any(p_rounds) order by id for update;
     perform from participations where round_id = any(p_rounds) order by id for update;
 
-    with ranked as (
-        select c.round_id, c.participation_id, c.id, c.status, c.stage, c.amount,
-               c.pre_money_valuation, c.post_money_valuation, c.expected_close_on,
-               c.expected_close_precision, c.announced_on, c.announced_precision, c.is_lead,
-               c.source_id, coalesce(s.published_at, c.recorded_at) as said_at,
-               row_number() over (
-                   partition by c.round_id, c.participation_id
-                   order by claim_rank(s.kind) desc, coalesce(s.published_at, c.recorded_at) desc,
-                            c.recorded_at desc, c.id desc) as rank_order
-        from claims c join sources s on s.id = c.source_id
-        where c.round_id = any(p_rounds)
-    ), derived as (
-        -- derive(round, participation, null) for every subject that has a claim.
-        select round_id, participation_id,
-            (array_agg(status order by rank_order) filter (where status is not null))[1]
-                as status,
-            (array_agg(stage order by rank_order) filter (where stage is not null))[1]
-                as stage,
-            (array_agg(amount order by rank_order) filter (where not (amount is null)))[1]
-                as amount,
-            (array_agg(pre_money_valuation order by rank_order)
-                filter (where not (pre_money_valuation is null)))[1] as pre_money_valuation,
-            (array_agg(post_money_valuation order by rank_order)
-                filter (where not (post_money_valuation is null)))[1] as post_money_valuation,
-            (array_agg(expected_close_on order by rank_order)
-                filter (where expected_close_on is not null))[1] as expected_close_on,
-            (array_agg(expected_close_precision order by rank_order)
-                filter (where expected_close_on is not null))[1] as expected_close_precision,
-            (array_agg(announced_on order by rank_order)
-                filter (where announced_on is not null))[1] as announced_on,
-            (array_agg(announced_precision order by rank_order)
-                filter (where announced_on is not null))[1] as announced_precision,
-            (array_agg(is_lead order by rank_order) filter (where is_lead is not null))[1]
-                as is_lead,
-            -- The claim that decided the status, else the one that decided the stage.
-            coalesce(
-                (array_agg(id order by rank_order) filter (where status is not null))[1],
-                (array_agg(id order by rank_order) filter (where stage is not null))[1])
-                as deciding_claim
-        from ranked
-        group by round_id, participation_id
+    with derived as (
+        select * from derive_rounds(p_rounds, false)
     ), new_round as (
         select r.id, r.status as old_status, r.stage as old_stage,
             coalesce(d.status, r.status) as status,
