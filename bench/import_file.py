@@ -12,7 +12,11 @@ median kept:
 - floor: the rows that import wrote, COPYed into the domain tables of another empty
   migrated database (indexes, foreign keys and the change feed's triggers included).
 
-It prints rows per second and the ratio import / floor (the target is 1.5 or less).
+It prints rows per second and the ratio import / floor, and a last line
+`RATIO <import/floor> ok|short (target <= 1.5)`. The floor is checked to be honest: after
+it, every table of the floor's database (those COPYed into, and those its triggers
+write: the change feed, round history, search names) holds as many rows as the
+import's database did after its first import, or the bench says which do not.
 Run it under `flock /tmp/dealgraph-bench.lock`: the machine is shared.
 """
 
@@ -36,6 +40,7 @@ from db.infra.types import Connection
 
 DEFAULT_FILE = DEFAULT_DATA / "dec-2013-snapshot-investments" / "investments.csv.gz"
 DEFAULT_MAPPING = Path(__file__).parent / "mappings" / "crunchbase-investments.toml"
+TARGET = 1.5
 # What a mapped import writes, parents first.
 TABLES = (
     "organizations", "organization_aliases", "people", "sources", "rounds",
@@ -57,6 +62,19 @@ async def timed(
     return done - started, result, steps
 
 
+async def table_counts(conn: Connection) -> dict[str, int]:
+    """Rows in every table of the public schema."""
+    tables = [
+        r["relname"]
+        for r in await conn.fetch(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'public' and c.relkind = 'r' order by c.relname"
+        )
+    ]
+    # Names from the catalog, never input.
+    return {t: await conn.fetchval(f'select count(*) from "{t}"') for t in tables}  # noqa: S608
+
+
 def _seconds(values: list[float]) -> str:
     return f"{statistics.median(values):6.2f} s  (runs: {' '.join(f'{v:.2f}' for v in values)})"
 
@@ -67,14 +85,22 @@ async def main(url: str, file: Path, mapping: Path, repeat: int) -> None:
     floor: list[float] = []
     result: ImportResult | None = None
     steps: dict[str, float] = {}
+    unlike: dict[str, tuple[int, int]] = {}
     for run in range(repeat):
         async with scratch_database(url, "mapped", migrated=True) as conn:
             seconds, result, steps = await timed(conn, file, mapping)
             first.append(seconds)
+            imported = await table_counts(conn)
             second.append((await timed(conn, file, mapping))[0])
             rows = await domain_rows(conn, TABLES)
         async with scratch_database(url, "mapped_floor", migrated=True) as conn:
             floor.append(await copy_domain_rows(conn, rows))
+            copied = await table_counts(conn)
+        unlike = {
+            t: (imported.get(t, 0), copied.get(t, 0))
+            for t in sorted(imported.keys() | copied.keys())
+            if imported.get(t, 0) != copied.get(t, 0)
+        }
         print(f"run {run + 1} of {repeat} done", flush=True)
     assert result is not None
     for line in result.summary():
@@ -94,6 +120,14 @@ async def main(url: str, file: Path, mapping: Path, repeat: int) -> None:
     print("import steps (last run):")
     for step, seconds in steps.items():
         print(f"  {seconds:6.2f} s  {step}")
+    if unlike:
+        print("the floor is NOT the import's rows (table: import, floor):")
+        for table, (a, b) in unlike.items():
+            print(f"  {table}: {a:,}, {b:,}")
+    else:
+        print(f"floor holds the import's rows: every table ({len(imported)}) the same count")
+    verdict = "ok" if ratio <= TARGET else "short"
+    print(f"RATIO {ratio:.2f} {verdict} (target <= {TARGET}; load {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def slugify(text: str) -> str | None:
 # before it did not settle; each lookup is an index scan on a key column.
 _RESOLVE = """
 with mention as (
-    select m.ord, m.slug, m.kind, entity_name_key(m.name) as key
+    select m.ord, m.name, m.slug, m.kind, entity_name_key(m.name) as key
     from unnest($1::text[], $2::text[], $3::text[]) with ordinality as m(name, slug, kind, ord)
 ), by_slug as (
     select m.ord, 'slug' as step, array[x.kind] as kinds, array[x.id] as ids,
@@ -105,8 +105,18 @@ with mention as (
         union all
         (select 'person', p.id, p.slug from people p
          where p.name_key = m.key and m.kind is distinct from 'organization' limit 5)
+        union all
+        -- A name without a key (no letter nor digit: "????") is found as written, or
+        -- each import of it would make it again.
+        (select 'organization', o.id, o.slug from organizations o
+         where m.key is null and o.name_key is null and o.name = m.name
+           and m.kind is distinct from 'person' limit 5)
+        union all
+        (select 'person', p.id, p.slug from people p
+         where m.key is null and p.name_key is null and p.name = m.name
+           and m.kind is distinct from 'organization' limit 5)
     ) x
-    where m.key is not null and m.ord not in (select ord from by_slug)
+    where m.ord not in (select ord from by_slug)
     group by m.ord
 ), by_alias as (
     select m.ord, 'alias' as step, array_agg('organization'::text) as kinds, array_agg(o.id) as ids,

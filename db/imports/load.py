@@ -8,8 +8,9 @@ caller's transaction:
 3. new rounds are inserted; each file round's claim is inserted, or updated when this
    source said something else before (a corrected file), or left alone when the same;
 4. each investor gets its participation (added or found) and this source's claim on it;
-5. every stored round whose claims changed is refreshed by the rule of migration 0005
-   (a round made here holds its one claim's values already, and gets its events).
+5. every stored round whose claims changed is refreshed by the rule of migration 0005,
+   all in one statement (`refresh_rounds`, migration 0095); a round made here holds its
+   one claim's values already, and gets its events.
 
 Matching a file round to a stored round: the same company; a compatible round type
 (the same, or either is SERIES_UNKNOWN or OTHER); dates both absent, or both given and
@@ -294,11 +295,10 @@ order by c.round_id, c.participation_id nulls first
 """
 
 _REFRESH = """
-select count(refresh_round(t.round_id, null))
-from (select distinct round_id from import_touched
-      where round_id not in (select round_id from import_round_match
-                             where outcome = 'created')
-      order by round_id) t
+select refresh_rounds(array(
+    select distinct round_id from import_touched
+    where round_id not in (select round_id from import_round_match where outcome = 'created')
+), null)
 """
 
 # Each row's outcome. Rejected: a problem of its own (parse, entity), or its file round is

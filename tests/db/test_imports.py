@@ -420,3 +420,32 @@ async def test_amounts_that_are_each_investors_part(fresh_db_url: str, tmp_path:
         ("Jane Doe", Decimal(250000), "CONFIRMED", None),
         ("Small Fund", None, "CONFIRMED", None),
     ]
+
+
+async def test_a_name_without_letters_is_found_again(fresh_db_url: str, tmp_path: Path) -> None:
+    # "????" (a name lost to an encoding) has no name key: a second import must find the
+    # company made by the first, not make another.
+    data = tmp_path / "keyless.csv"
+    data.write_text(
+        "company,date,investor,amount\n"
+        "????,2012-08-01,Chinaccelerator,10000\n"
+        "Acme Robotics,2013-02-01,Big Fund,$1.5M\n"
+    )
+    mapping = tmp_path / "keyless.toml"
+    mapping.write_text(
+        '[source]\npublisher = "A list"\nkind = "DATA_VENDOR"\n'
+        '[company]\nname_column = "company"\n'
+        '[round]\ntype = "SERIES_UNKNOWN"\ndate_column = "date"\n'
+        '[money]\namount_column = "amount"\ncurrency = "USD"\n'
+        '[investors]\nname_column = "investor"\n'
+    )
+    conn = await asyncpg.connect(fresh_db_url)
+    try:
+        first = await import_file(conn, data, load_mapping(mapping))
+        again = await import_file(conn, data, load_mapping(mapping))
+        companies = await conn.fetchval("select count(*) from organizations where name = '????'")
+    finally:
+        await conn.close()
+    assert first.written["rounds"] == 2
+    assert not again.written, again.written
+    assert companies == 1
