@@ -12,13 +12,24 @@ from typing import Any
 import orjson
 
 
-def _count(value: Any, *, edge: bool = False) -> int:
-    # A connection's edges are priced as their nodes (schema/limits.py): not again.
-    if isinstance(value, dict):
-        return (0 if edge else 1) + sum(_count(v, edge=k == "edges") for k, v in value.items())
-    if isinstance(value, list):
-        return sum(_count(v, edge=edge) for v in value)
-    return 0
+def _count(answer: Any) -> int:
+    # Only containers are visited (most values of an answer are scalars), without
+    # recursion. A connection's edges are priced as their nodes (schema/limits.py): an
+    # object of an `edges` list is not counted again.
+    found = 0
+    pending: list[tuple[Any, bool]] = []
+    if type(answer) is dict or type(answer) is list:
+        pending.append((answer, False))
+    while pending:
+        value, edge = pending.pop()
+        if type(value) is dict:
+            found += not edge
+            pending.extend(
+                (v, k == "edges") for k, v in value.items() if type(v) is dict or type(v) is list
+            )
+        else:
+            pending.extend((v, edge) for v in value if type(v) is dict or type(v) is list)
+    return found
 
 
 def objects_in(body: bytes, *, more_than: int) -> int:
