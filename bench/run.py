@@ -10,6 +10,7 @@ ok|short`. Installs wrk (apt-get) and PostGraphile (npm, into bench/.cache) when
 are missing; stops all it started and drops the 1M-round database.
 
     bench/run [--seconds 10] [--rounds 3] [--rss-seconds 60] [--skip-million]
+              [--corpus-selections 12] [--corpus-samples 15]
 """
 
 import argparse
@@ -31,7 +32,7 @@ import httpx
 import orjson
 import psutil
 
-from bench import screens
+from bench import corpus, screens
 from bench.harness import ROOT, Load, free_port, server, wrk
 from db.infra.pagination import Keyset, encode_cursor, load_cursor_key
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
@@ -208,6 +209,10 @@ def main() -> None:
     )
     parser.add_argument("--rss-seconds", type=int, default=60)
     parser.add_argument("--skip-million", action="store_true", help="leave out the 1M scale")
+    parser.add_argument(
+        "--corpus-selections", type=int, default=12, help="field selections of the corpus"
+    )
+    parser.add_argument("--corpus-samples", type=int, default=15, help="requests per query")
     args = parser.parse_args()
     postgraphile = _ensure_tools()
     secret, busiest = asyncio.run(_prepare())
@@ -257,6 +262,10 @@ def main() -> None:
         small = Targets(ours, auth, busiest)
         bench.against_postgraphile(small, f"http://127.0.0.1:{theirs}/graphql")
         screens.measure(bench, small.graphql, auth, _url(DATABASE), logs)
+        corpus.measure(
+            small.graphql, auth, _url(DATABASE), selections_count=args.corpus_selections,
+            samples=args.corpus_samples, seed=19,
+        )  # fmt: skip
         bench.against_floor(small, f"http://127.0.0.1:{bare}/v1/rounds")
         bench.autocomplete(small, f"http://127.0.0.1:{theirs}/graphql")
         bench.typing(small, "30k")
