@@ -13,7 +13,6 @@ resolvers answer instead. A differential test holds the two to the same bytes.
 
 import dataclasses
 import datetime
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from enum import Enum
@@ -60,6 +59,7 @@ from db.rounds import rounds_page_request, rounds_scope
 from schema.context import Context
 from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
 from schema.ids import any_id_argument, id_argument
+from schema.per_document import per_document
 from schema.schema import schema
 
 _SCHEMA = schema._schema
@@ -78,7 +78,7 @@ class Unsupported(Exception):
     """A document this path does not compile; the message says which shape."""
 
 
-@functools.lru_cache(maxsize=512)
+@per_document
 def _validation_errors(document: DocumentNode) -> tuple[GraphQLError, ...]:
     return tuple(validate(_SCHEMA, document))
 
