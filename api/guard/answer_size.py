@@ -10,6 +10,11 @@ with 1,000 participations costs 1,000 points, not 5.
 from typing import Any
 
 import orjson
+from starlette.requests import Request
+
+# Where a handler that knows how many objects its answer holds says so (the state of the
+# request's scope), sparing the count of its body.
+_TOLD = "answer_objects"
 
 
 def _count(answer: Any) -> int:
@@ -45,3 +50,14 @@ def objects_in(body: bytes, *, more_than: int) -> int:
     data = answer.get("data", answer) if isinstance(answer, dict) else answer
     found = _count(data)
     return found if found > more_than else 0
+
+
+def tell_objects(request: Request, objects: int) -> None:
+    """The objects of this request's answer (under `data`), as its handler counted them
+    while building it: the answer is then not parsed to count them."""
+    request.scope.setdefault("state", {})[_TOLD] = objects
+
+
+def told_objects(state: dict[str, Any]) -> int | None:
+    told = state.get(_TOLD)
+    return told if isinstance(told, int) else None

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql.endpoint import JSON, negotiate, wants_graphiql
-from api.guard.answer_size import objects_in
+from api.guard.answer_size import objects_in, told_objects
 from api.guard.keys import hash_secret, looks_like_secret
 from api.guard.leases import Leases
 from api.guard.ratelimit import Quota, charge_owed, charge_with_lease
@@ -147,8 +147,12 @@ class AuthMiddleware:
                 return
             if held is not None and message["type"] == "http.response.body":
                 if 200 <= held["status"] < 300:
-                    body = message.get("body", b"")
-                    owed = objects_in(body, more_than=quota.charged)
+                    told = told_objects(state)
+                    owed = (
+                        told
+                        if told is not None
+                        else objects_in(message.get("body", b""), more_than=quota.charged)
+                    )
                     await charge_owed(pool, principal, quota, owed)
                 start = {**held, "headers": [*held.get("headers", []), *quota.headers()]}
                 held = None
