@@ -53,12 +53,12 @@ _ROUND_FIELDS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Query:
+class Query:  # hashable: the key of its measurement
     """One corpus query and the shape it asks the fields through."""
 
     shape: str
     text: str
-    variables: dict[str, object]
+    variables: tuple[tuple[str, object], ...] = ()
 
 
 def selections(count: int, seed: int) -> list[str]:
@@ -71,47 +71,42 @@ def shapes(fields: str, picks: Picks) -> list[Query]:
     """The ways of asking `fields` of rounds, besides the list itself."""
     edges = f"edges {{ node {{ {fields} }} }}"
     return [
-        Query("round", f'{{ round(id: "{picks.round_public_id}") {{ {fields} }} }}', {}),
+        Query("round", f'{{ round(id: "{picks.round_public_id}") {{ {fields} }} }}'),
         Query(
             "node",
             f'{{ node(id: "{picks.round_public_id}") {{ ... on Round {{ {fields} }} }} }}',
-            {},
         ),
         Query(
             "company_rounds",
             f'{{ organization(slug: "{picks.company}") {{ rounds(first: 20) {{ {edges} }} }} }}',
-            {},
         ),
         Query(
             "investor_investments",
             f'{{ organization(slug: "{picks.investor}") {{ investments(first: 50) {{'
             f" edges {{ node {{ round {{ {fields} }} }} }} }} }} }}",
-            {},
         ),
         Query(
             "filtered",
             "{ rounds(first: 50, filter: {status: [REPORTED, CONFIRMED],"
             f' minAmountUsd: "1000000"}}) {{ {edges} }} }}',
-            {},
         ),
         Query(
             "by_amount",
             "{ rounds(first: 50, orderBy: {field: AMOUNT_USD, direction: DESC})"
             f" {{ {edges} }} }}",
-            {},
         ),
-        Query("backwards", f"{{ rounds(last: 50) {{ {edges} }} }}", {}),
+        Query("backwards", f"{{ rounds(last: 50) {{ {edges} }} }}"),
         Query(
             "fragment_variables",
             "query ($n: Int!) { latest: rounds(first: $n) { edges { node { ...R } } } }"
             f" fragment R on Round {{ {fields} }}",
-            {"n": 50},
+            (("n", 50),),
         ),
     ]
 
 
 def list_query(fields: str, rounds: int) -> Query:
-    return Query("list", f"{{ rounds(first: {rounds}) {{ edges {{ node {{ {fields} }} }} }} }}", {})
+    return Query("list", f"{{ rounds(first: {rounds}) {{ edges {{ node {{ {fields} }} }} }} }}")
 
 
 def _objects(answer: object) -> int:
@@ -151,7 +146,8 @@ class Client:
         self.http, self.url = http, url
 
     def ask(self, query: Query) -> dict[str, object]:
-        answer = self.http.post(self.url, json={"query": query.text, "variables": query.variables})
+        payload = {"query": query.text, "variables": dict(query.variables)}
+        answer = self.http.post(self.url, json=payload)
         body = answer.json()
         if answer.status_code != 200 or body.get("errors"):
             raise RuntimeError(f"{query.shape}: {query.text} answered {answer.text[:500]}")
@@ -188,13 +184,15 @@ def measure(
 ) -> float:
     """Runs the corpus against the server at `url`; prints and returns the worst ratio."""
     picks = asyncio.run(pick(db_url))
-    ratios: list[Ratio] = []
     with httpx.Client(headers=auth, timeout=60) as http:
         client = Client(http, url)
-        for fields in selections(selections_count, seed):
-            for query in shapes(fields, picks):
-                ratios.append(compare(client, query, fields, samples))
-    ratios.sort(key=lambda r: r.value, reverse=True)
+        asked = [(q, f) for f in selections(selections_count, seed) for q in shapes(f, picks)]
+        measured = {q: compare(client, q, f, samples) for q, f in asked}
+        # The worst of many noisy ratios leans high: the five worst are measured again,
+        # three times as long, before one is reported.
+        for query, fields in sorted(asked, key=lambda item: -measured[item[0]].value)[:5]:
+            measured[query] = compare(client, query, fields, 3 * samples)
+    ratios = sorted(measured.values(), key=lambda r: r.value, reverse=True)
     by_shape: dict[str, float] = {}
     for r in ratios:
         by_shape[r.shape] = max(by_shape.get(r.shape, 0.0), r.value)
