@@ -40,7 +40,8 @@ from db.rounds import RoundFilter, RoundOrder, rounds_scope
 CACHE = ROOT / "bench" / ".cache"
 DATA = ROOT.parent / "shared" / "data" / "crunchbase-2013"
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DATABASE = "dealgraph_bench"
+# BENCH_DATABASE: another name, for a run beside another helper's database.
+DATABASE = os.environ.get("BENCH_DATABASE", "dealgraph_bench")
 MILLION = "dealgraph_bench_1m"
 
 LIST_QUERY = (
