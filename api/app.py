@@ -197,7 +197,7 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(cors_origins),
-                allow_methods=["GET", "POST"],
+                allow_methods=["GET", "POST", "PATCH", "DELETE"],
                 allow_headers=[
                     "authorization",
                     "content-type",
@@ -205,7 +205,17 @@ def create_app(
                     "idempotency-key",
                     "if-none-match",
                 ],
-                expose_headers=[WRITE_POSITION, REQUEST_ID_HEADER],
+                # A browser client reads only the headers listed here: its budget, its caching
+                # validator and when to retry come with these.
+                expose_headers=[
+                    WRITE_POSITION,
+                    REQUEST_ID_HEADER,
+                    "ratelimit",
+                    "ratelimit-policy",
+                    "retry-after",
+                    "etag",
+                    "location",
+                ],
                 max_age=600,
             ),
             Middleware(OutageMiddleware),

@@ -63,6 +63,27 @@ async def test_browsers_may_send_the_headers_the_api_reads(app_manager: Lifespan
     assert "if-none-match" in allowed
 
 
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+async def test_browsers_may_manage_webhooks(app_manager: LifespanManager, method: str) -> None:
+    async with _client(app_manager, "127.0.0.1") as http:
+        preflight = await http.options(
+            "/v1/webhooks/1",
+            headers={"origin": ORIGIN, "access-control-request-method": method},
+        )
+    assert preflight.status_code == 200
+    assert method in preflight.headers["access-control-allow-methods"]
+
+
+async def test_browsers_may_read_their_budget_and_validators(
+    app_manager: LifespanManager,
+) -> None:
+    async with _client(app_manager, "127.0.0.1") as http:
+        answer = await http.get("/v1/rounds?limit=1", headers={"origin": ORIGIN})
+    exposed = answer.headers["access-control-expose-headers"].lower()
+    for header in ("ratelimit", "ratelimit-policy", "retry-after", "etag"):
+        assert header in exposed
+
+
 @pytest.mark.parametrize(
     ("asset", "status"),
     [

@@ -35,14 +35,17 @@ def _command(how: str, port: int) -> list[str]:
 
 
 async def _refused(url: str) -> bool:
-    """Whether a new connection is refused, within 2 s of asking."""
+    """Whether a new connection is refused, within 2 s of asking.
+
+    A connection that the kernel accepted into the backlog just before the listener closed
+    is closed without an answer (a ReadError, seen under load): not served either."""
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
         # A client of its own each time: a new connection, never a kept-alive one.
         async with httpx.AsyncClient(timeout=1) as probe:
             try:
                 await probe.get(f"{url}/healthz")
-            except httpx.ConnectError:
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
                 return True
         await asyncio.sleep(0.05)
     return False
