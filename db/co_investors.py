@@ -27,17 +27,23 @@ def co_investors_scope(investor_id: uuid.UUID) -> str:
     return f"co-investors:{investor_id}"
 
 
-# The other participations in the rounds an investor is in, per co-investor. An investor
-# is in a round at most once (unique constraints), so rows count shared rounds.
-_SHARED = """
+def shared_rounds_sql(investor: str) -> str:
+    """The other participations in the rounds of the investor whose id is the SQL
+    `investor`, per co-investor (its id as `co_id` and as `id`). An investor is in a
+    round at most once (unique constraints), so rows count shared rounds."""
+    return f"""
     select q.investor_organization_id, q.investor_person_id,
            coalesce(q.investor_organization_id, q.investor_person_id) as co_id,
+           coalesce(q.investor_organization_id, q.investor_person_id) as id,
            count(*)::int as shared_rounds
     from participations p
     join participations q on q.round_id = p.round_id and q.id <> p.id
-    where p.investor_organization_id = i.investor_id or p.investor_person_id = i.investor_id
+    where p.investor_organization_id = {investor} or p.investor_person_id = {investor}
     group by q.investor_organization_id, q.investor_person_id
 """
+
+
+_SHARED = shared_rounds_sql("i.investor_id")
 
 
 async def list_co_investors(

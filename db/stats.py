@@ -166,14 +166,14 @@ _ZERO_VALUES = """
 """
 
 
-async def _fetch_without_jit(db: Executor, sql: str, *args: object) -> list[Record]:
+async def fetch_without_jit(db: Executor, sql: str, *args: object) -> list[Record]:
     """The planner expects the gap-filling frame to hold hundreds of times the rows it
     has, which puts the statement past jit_above_cost: compiling it then took longer (90
     ms on the CrunchBase set) than running it (50 ms). So JIT is off for it, in a
     transaction of its own."""
     if isinstance(db, asyncpg.Pool):
         async with db.acquire() as conn:
-            return await _fetch_without_jit(conn, sql, *args)
+            return await fetch_without_jit(conn, sql, *args)
     async with db.transaction():
         await db.execute("set local jit = off")
         return await db.fetch(sql, *args)
@@ -185,19 +185,25 @@ def check_group_by(group_by: Sequence[Dimension], field: str) -> None:
         raise BadInput(f"{field}: a dimension is given more than once", field=field)
 
 
-async def round_stats(
-    db: Executor,
-    *,
-    filter: RoundFilter,
-    group_by: Sequence[Dimension],
-    period: Period = "QUARTER",
-    group_by_field: str,
-) -> list[RoundStatsBucket]:
-    """The buckets, ordered by their key in the order of `group_by` (unknown keys last).
-    Grouped by PERIOD, every period from the filter's first announcement date (else the
-    earliest round's) to its last (else the latest round's) has a bucket for each
-    combination of the other keys, with zeros where no round fell."""
-    check_group_by(group_by, group_by_field)
+def too_many_buckets(group_by_field: str) -> BadInput:
+    return BadInput(
+        f"{group_by_field}: the answer would hold more than {MAX_BUCKETS:,} buckets; "
+        "narrow the filter (announcement dates, round types, ...) or group by fewer "
+        "dimensions",
+        field=group_by_field,
+    )
+
+
+# The SQL types of round_stats_statement's parameters after the filter's: the cap on
+# buckets, then (grouped by PERIOD) the period and its step.
+STATS_TYPES = ("int", "text", "text")
+
+
+def round_stats_statement(
+    filter: RoundFilter, group_by: Sequence[Dimension], period: Period
+) -> tuple[str, tuple[object, ...]]:
+    """The buckets' statement and its arguments: the buckets in order, then one more if
+    there are too many, or a row whose `over` is true."""
     join = "join organizations o on o.id = r.company_id" if "COUNTRY" in group_by else ""
     matched_sql, args = matching_rounds(filter, join=join)
     n = len(args)
@@ -333,12 +339,24 @@ async def round_stats(
             limit ${cap_parameter} + 1
         """
     by_period = (period.lower(), _STEPS[period]) if "PERIOD" in group_by else ()
-    records = await _fetch_without_jit(db, sql, *args, MAX_BUCKETS, *by_period)
+    return sql, (*args, MAX_BUCKETS, *by_period)
+
+
+async def round_stats(
+    db: Executor,
+    *,
+    filter: RoundFilter,
+    group_by: Sequence[Dimension],
+    period: Period = "QUARTER",
+    group_by_field: str,
+) -> list[RoundStatsBucket]:
+    """The buckets, ordered by their key in the order of `group_by` (unknown keys last).
+    Grouped by PERIOD, every period from the filter's first announcement date (else the
+    earliest round's) to its last (else the latest round's) has a bucket for each
+    combination of the other keys, with zeros where no round fell."""
+    check_group_by(group_by, group_by_field)
+    sql, args = round_stats_statement(filter, group_by, period)
+    records = await fetch_without_jit(db, sql, *args)
     if len(records) > MAX_BUCKETS or any(r["over"] for r in records):
-        raise BadInput(
-            f"{group_by_field}: the answer would hold more than {MAX_BUCKETS:,} buckets; "
-            "narrow the filter (announcement dates, round types, ...) or group by fewer "
-            "dimensions",
-            field=group_by_field,
-        )
+        raise too_many_buckets(group_by_field)
     return [RoundStatsBucket.from_record(r) for r in records]

@@ -44,19 +44,21 @@ from graphql.execution.values import (
     get_directive_values,
     get_variable_values,
 )
-from strawberry.utils.str_converters import to_camel_case, to_snake_case
+from strawberry.utils.str_converters import to_snake_case
 
 from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
 from db.infra.pagination import page_request
 from db.infra.types import Pool
-from db.json.select import Field, Key, render
-from db.json.sources import Prefetched, RoundsArgs
+from db.json.select import Failure, Field, Key, answer
+from db.json.sources import Prefetched, RoundsArgs, StatsArgs
 from db.json.sql import UnsupportedSelection
 from db.organizations import count_organizations, list_organizations, organizations_scope
 from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import rounds_page_request, rounds_scope
+from db.stats import check_group_by
 from schema.context import Context
+from schema.field_errors import settled
 from schema.filters import OrganizationFilter, RoundFilter, RoundOrder
 from schema.ids import any_id_argument, id_argument
 from schema.per_document import per_document
@@ -90,6 +92,8 @@ class _Document:
     pool: Pool
     variables: VariableValues
     fragments: dict[str, FragmentDefinitionNode]
+    # The fields a merged field was made of, where an error on it is located.
+    merged_from: dict[int, list[FieldNode]] = dataclasses.field(default_factory=dict)
 
     def fields(self, selection_set: SelectionSetNode | None, type_name: str) -> list[FieldNode]:
         """The fields a selection asks of an object of `type_name`, collected as the
@@ -99,7 +103,12 @@ class _Document:
             raise Unsupported("no selection")
         grouped: dict[str, list[FieldNode]] = {}
         self._collect(selection_set, type_name, grouped, set())
-        return [nodes[0] if len(nodes) == 1 else _merged(nodes) for nodes in grouped.values()]
+        fields = []
+        for nodes in grouped.values():
+            field = nodes[0] if len(nodes) == 1 else _merged(nodes)
+            self.merged_from[id(field)] = nodes
+            fields.append(field)
+        return fields
 
     def _collect(
         self,
@@ -168,28 +177,6 @@ def _name(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
 
 
-# What schema/stats_compiled.py (roundStats, answered from its statement's rows) shares
-# of this module's planning.
-def _arguments(parent: str, node: FieldNode, doc: _Document) -> dict[str, Any]:
-    parent_type = _SCHEMA.get_type(parent)
-    assert isinstance(parent_type, GraphQLObjectType)
-    definition = parent_type.fields[node.name.value]
-    values: dict[str, Any] = get_argument_values(definition, node, doc.variables)
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _input_fields(value: object) -> dict[str, Any]:
-    """An input object's given fields by GraphQL name: graphql-core hands over a dict or
-    strawberry's input instance, depending on where the value came from."""
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        fields = value
-    else:
-        fields = {to_camel_case(f.name): getattr(value, f.name) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
-    return {k: v for k, v in fields.items() if v is not None}
-
-
 def _enum_name(value: object) -> str:
     return str(value.value) if isinstance(value, Enum) else str(value)
 
@@ -224,8 +211,14 @@ async def _plan(
             check = _ARGUMENTS.get((type_name, name))
             if check is None:
                 raise Unsupported(f"arguments of {type_name}.{name}")
-            args = await check(doc, {k: v for k, v in given.items() if v is not None}, selections)
-        planned.append(Field(_name(node), name, args, selections))
+            try:
+                args = await check(
+                    doc, {k: v for k, v in given.items() if v is not None}, selections
+                )
+            except DealgraphError as e:
+                # The resolvers refuse it: its error stands wherever the field is.
+                args = Failure(e.message, e.code, doc.merged_from[id(node)])
+        planned.append(Field(_name(node), name, args, selections, doc.merged_from[id(node)]))
     return tuple(planned)
 
 
@@ -261,10 +254,24 @@ async def _rounds(doc: _Document, args: dict[str, Any], _: Selections) -> Rounds
 
 
 async def _nested_page(doc: _Document, args: dict[str, Any], _: Selections) -> object:
-    if "after" in args or "before" in args:
-        # The cursor's scope holds the parent's id, which only the statement knows.
-        raise Unsupported("a cursor under an object")
-    return page_request("", first=args.get("first"), last=args.get("last"))
+    # The cursor's scope holds the parent's id: the statement compares it under each.
+    return page_request(
+        None,
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
+    )
+
+
+async def _round_stats(doc: _Document, args: dict[str, Any], _: Selections) -> StatsArgs:
+    # As Query.roundStats checks them (schema/stats.py).
+    given = _input(RoundFilter, args.get("filter", RoundFilter()))
+    db_filter = replace(await given.to_db(Context(pool=doc.pool)), as_of=args.get("asOf"))
+    group_by = tuple(_enum_name(d) for d in args["groupBy"])
+    check_group_by(group_by, "groupBy")  # type: ignore[arg-type]
+    period = _enum_name(args.get("period") or "QUARTER")
+    return StatsArgs(db_filter, group_by, period)  # type: ignore[arg-type]
 
 
 async def _round(doc: _Document, args: dict[str, Any], _: Selections) -> Key:
@@ -315,12 +322,15 @@ async def _organizations(
 _ARGUMENTS: dict[tuple[str, str], Check] = {
     ("Query", "rounds"): _rounds,
     ("Query", "round"): _round,
+    ("Query", "roundStats"): _round_stats,
     ("Query", "node"): _node,
     ("Query", "organization"): _organization,
     ("Query", "organizations"): _organizations,
     ("Organization", "rounds"): _nested_page,
     ("Organization", "investments"): _nested_page,
     ("Person", "investments"): _nested_page,
+    ("Organization", "coInvestors"): _nested_page,
+    ("Person", "coInvestors"): _nested_page,
 }
 
 
@@ -355,23 +365,29 @@ async def plan(
     return await _plan(doc, operation.selection_set, "Query")
 
 
+async def compile_read(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> bytes:
+    """`"data":...` (after `"errors":[...],` if any) for a query this path compiles;
+    Unsupported, or another error the resolvers answer, where it leaves it to them."""
+    doc = _prepare(pool, document, operation, raw_variables)
+    planned = await _plan(doc, operation.selection_set, "Query")
+    return settled(await answer(pool, planned), planned)
+
+
 async def compiled_answer(
     pool: Pool,
     document: DocumentNode,
     operation: OperationDefinitionNode,
     raw_variables: dict[str, Any],
 ) -> bytes | None:
-    """The bytes of `data` for a query this path compiles; None to let the resolvers
-    answer."""
+    """`"data":...` (after `"errors":[...],` if any) for a query this path compiles;
+    None to let the resolvers answer."""
     try:
-        doc = _prepare(pool, document, operation, raw_variables)
-        roots = doc.fields(operation.selection_set, "Query")
-        if len(roots) == 1 and roots[0].name.value == "roundStats":
-            # Aggregates are written from their statement's rows (schema/stats_compiled.py).
-            from schema.stats_compiled import round_stats_answer
-
-            return await round_stats_answer(pool, roots[0], doc)
-        return await render(pool, await _plan(doc, operation.selection_set, "Query"))
+        return await compile_read(pool, document, operation, raw_variables)
     except (Unsupported, UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
         # GraphQLError: a value the executor refuses (a null variable where one is
         # needed); the resolvers answer it with their error.

@@ -28,6 +28,11 @@ DEMO_KEY_VARIABLE = "DEALGRAPH_DEMO_KEY_FILE"
 KEEP_ALIVE_SECONDS = 5
 # Closes connections whose request head takes too long (api/guard/header_deadline.py).
 HEADER_DEADLINE_PROTOCOL = "api.guard.header_deadline:HeaderDeadlineProtocol"
+# A spawned worker answers uvicorn's health ping only once it has imported the parent's
+# main module (the whole app, through the `dealgraph` script): 8-9 s on a loaded 2-core
+# machine, where uvicorn's default of 5 s killed every worker before it could answer, over
+# and over. A hung worker is found this much later.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve_workers(
@@ -57,6 +62,7 @@ def serve_workers(
             limit_concurrency=limit_concurrency,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             http=HEADER_DEADLINE_PROTOCOL,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
 
 

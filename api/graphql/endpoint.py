@@ -238,7 +238,7 @@ async def graphql_endpoint(request: Request) -> Response:
         if data is not None:
             if params.persist_as is not None:
                 persisted.remember(params.persist_as, params.query)
-            body = b'{"data":' + data + b',"extensions":' + orjson.dumps(extensions) + b"}"
+            body = b"{" + data + b',"extensions":' + orjson.dumps(extensions) + b"}"
             return Response(body, 200, media_type=media_type)
 
     result = await schema.execute(

@@ -37,6 +37,9 @@ class PageRequest:
     size: int
     backward: bool
     cursor: Keyset | None
+    # The fingerprint the cursor was made under, when the scope it must match is known
+    # only later (a page under each of many objects, compared in SQL).
+    made_under: str | None = None
 
     @property
     def fetch_limit(self) -> int:
@@ -97,6 +100,21 @@ def encode_cursor(scope: str, keyset: Keyset) -> str:
 
 
 def decode_cursor(scope: str, cursor: str, *, field: str) -> Keyset:
+    made_under, keyset = read_cursor(cursor, field=field)
+    if made_under != fingerprint(scope):
+        raise another_scope(field)
+    return keyset
+
+
+def another_scope(field: str) -> BadInput:
+    return BadInput(
+        f"{field}: this cursor was made for another ordering or filter; start again without it",
+        field=field,
+    )
+
+
+def read_cursor(cursor: str, *, field: str) -> tuple[str, Keyset]:
+    """A cursor's fingerprint and keyset, once its signature is checked."""
     invalid = BadInput(
         f"{field}: {cursor[:200]!r} is not a valid cursor: pass one exactly as a page "
         "gave it, or start again without it",
@@ -113,16 +131,11 @@ def decode_cursor(scope: str, cursor: str, *, field: str) -> Keyset:
             raise ValueError
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise invalid from None
-    if made_under != fingerprint(scope):
-        raise BadInput(
-            f"{field}: this cursor was made for another ordering or filter; start again without it",
-            field=field,
-        )
-    return keyset
+    return made_under, keyset
 
 
 def page_request(
-    scope: str,
+    scope: str | None,
     *,
     first: int | None = None,
     after: str | None = None,
@@ -132,7 +145,8 @@ def page_request(
 ) -> PageRequest:
     """Check Relay-style arguments and turn them into one direction and size.
 
-    `cursor_field` names the cursor in errors where the caller calls it otherwise.
+    `cursor_field` names the cursor in errors where the caller calls it otherwise. Without
+    a scope, the cursor's fingerprint is left in `made_under` for the caller to compare.
     """
     if first is not None and last is not None:
         raise BadInput("pass either first or last, not both", field="last")
@@ -149,12 +163,14 @@ def page_request(
     requested = last if backward else first
     size = DEFAULT_PAGE_SIZE if requested is None else requested
     cursor_text, field = (before, "before") if backward else (after, "after")
-    cursor = (
-        None
-        if cursor_text is None
-        else decode_cursor(scope, cursor_text, field=cursor_field or field)
+    if cursor_text is None:
+        return PageRequest(size=size, backward=backward, cursor=None)
+    if scope is None:
+        made_under, cursor = read_cursor(cursor_text, field=cursor_field or field)
+        return PageRequest(size, backward, cursor, made_under)
+    return PageRequest(
+        size, backward, decode_cursor(scope, cursor_text, field=cursor_field or field)
     )
-    return PageRequest(size=size, backward=backward, cursor=cursor)
 
 
 def build_page(

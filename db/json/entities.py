@@ -7,17 +7,21 @@ field that embeds it; in a relation, `{c}` is the related row; `{as_of}` is the 
 of an as-of read. A row's columns are those of its table (db/migrations).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from db.infra.pagination import PageRequest
 from db.json.sources import (
     Prefetched,
     RoundsArgs,
+    Rows,
     Source,
+    StatsArgs,
+    co_investors,
     company_rounds,
     investments,
     prefetched,
+    round_stats,
     rounds,
 )
 from db.json.sql import SqlBuilder, datetime_text, fuzzy_date_text
@@ -72,10 +76,21 @@ class Either:
 @dataclass(frozen=True, slots=True)
 class Connection:
     """A page of `type`: `source` gives its rows from the field's arguments and the
-    parent's row alias."""
+    parent's row alias. The edge's node is the row as a `type`, or `node` of the row;
+    `edge` holds the edge's other fields, of the row."""
 
     type: str
     source: Callable[[SqlBuilder, object, str], Source]
+    node: "Kind | None" = None
+    edge: "Mapping[str, Kind] | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A list of `type` made of the rows `rows` gives from the field's arguments."""
+
+    type: str
+    rows: Callable[[SqlBuilder, object], Rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +98,7 @@ class Lookup:
     """One object by a key (the root fields): the arguments say which type and key."""
 
 
-Kind = Expr | Embedded | One | Many | Either | Connection | Lookup
+Kind = Expr | Embedded | One | Many | Either | Connection | Listed | Lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +140,146 @@ def _prefetched(sql: SqlBuilder, args: object, parent: str) -> Source:
 
 
 _CLAIM_ORDER = "{c}.recorded_at, {c}.id"
+
+# --- compiler (issue 19): summaries and co-investors ---------------------------------
+# As db/summaries.py and db/co_investors.py read them; `{t}` is the organization or person.
+
+_OF_INVESTOR = "(p.investor_organization_id = {t}.id or p.investor_person_id = {t}.id)"
+_INVESTMENTS = f"participations p join rounds r on r.id = p.round_id where {_OF_INVESTOR}"
+_RAISED = "rounds r where r.company_id = {t}.id"
+# By announcement date; undated rounds come after dated ones either way.
+_FIRST, _LAST = "r.announced_on nulls last", "r.announced_on desc nulls last"
+
+
+def _investor(of: str) -> Either:
+    """The organization or person whose ids are `{of}_organization_id` and
+    `{of}_person_id` of the row."""
+    return Either(
+        (
+            (
+                f"{{t}}.{of}_organization_id is not null",
+                One("Organization", "organizations {c}", f"{{c}}.id = {{t}}.{of}_organization_id"),
+            ),
+            ("true", One("Person", "people {c}", f"{{c}}.id = {{t}}.{of}_person_id")),
+        )
+    )
+
+
+_INVESTOR_FIGURES: dict[str, Kind] = {
+    "investmentSummary": Embedded("InvestmentSummary", {"t": "{t}"}),
+    "coInvestors": Connection(
+        "CoInvestor",
+        _nested_page(co_investors),
+        node=_investor("investor"),
+        edge={"sharedRounds": Expr("{t}.shared_rounds")},
+    ),
+}
+
+
+def _summaries() -> dict[str, "Entity"]:
+    return {
+        "FundingSummary": Entity(
+            {
+                "roundsCount": Expr(f"(select count(*)::int from {_RAISED})"),
+                "disclosedCount": Expr(f"(select count(r.amount_usd)::int from {_RAISED})"),
+                "totalUsd": Expr(f"(select coalesce(sum(r.amount_usd), 0)::text from {_RAISED})"),
+                "latestStatus": Expr(
+                    f"(select r.status from {_RAISED} order by {_LAST}, r.id desc limit 1)"
+                ),
+                "firstRound": One(
+                    "Round",
+                    "rounds {c}",
+                    f"{{c}}.id = (select r.id from {_RAISED} order by {_FIRST}, r.id limit 1)",
+                ),
+                "lastRound": One(
+                    "Round",
+                    "rounds {c}",
+                    f"{{c}}.id = (select r.id from {_RAISED} order by {_LAST}, r.id desc limit 1)",
+                ),
+            }
+        ),
+        "InvestmentSummary": Entity(
+            {
+                "investmentsCount": Expr(f"(select count(*)::int from {_INVESTMENTS})"),
+                "leadsCount": Expr(
+                    f"(select (count(*) filter (where p.is_lead))::int from {_INVESTMENTS})"
+                ),
+                "byRoundType": Many(
+                    "RoundTypeCount",
+                    f"(select r.round_type, count(*)::int as n from {_INVESTMENTS}"
+                    " group by r.round_type) {c}",
+                    "true",
+                    "{c}.round_type",
+                ),
+                "firstInvestment": One(
+                    "Participation",
+                    "participations {c}",
+                    f"{{c}}.id = (select p.id from {_INVESTMENTS} order by {_FIRST}, p.id limit 1)",
+                ),
+                "lastInvestment": One(
+                    "Participation",
+                    "participations {c}",
+                    f"{{c}}.id = (select p.id from {_INVESTMENTS}"
+                    f" order by {_LAST}, p.id desc limit 1)",
+                ),
+            }
+        ),
+        "RoundTypeCount": Entity({"roundType": Expr("{t}.round_type"), "count": Expr("{t}.n")}),
+    }
+
+
+def _round_stats(sql: SqlBuilder, args: object) -> Rows:
+    assert isinstance(args, StatsArgs)
+    return round_stats(sql, args)
+
+
+def _stats() -> dict[str, "Entity"]:
+    """Query.roundStats: `{t}` is a bucket of db/stats.py's statement."""
+    of_bucket = {"t": "{t}"}
+    return {
+        "RoundStatsBucket": Entity(
+            {
+                "key": Embedded("RoundStatsKey", of_bucket),
+                "count": Expr("{t}.count"),
+                "disclosedCount": Expr("{t}.disclosed_count"),
+                "amountUsd": Embedded("AmountStats", of_bucket),
+                "boundedCount": Embedded("BoundedCount", of_bucket),
+            }
+        ),
+        "RoundStatsKey": Entity(
+            {
+                "period": Embedded(
+                    "FuzzyDate", {"day": "{t}.period", "precision": "{t}.precision"}
+                ),
+                "roundType": Expr("{t}.round_type"),
+                "status": Expr("{t}.status"),
+                "stage": Expr("{t}.stage"),
+                "countryCode": Expr("{t}.country_code"),
+                "investor": _investor("investor"),
+            }
+        ),
+        "AmountStats": Entity(
+            {
+                "sum": Expr("{t}.sum_usd::text"),
+                "median": Expr("{t}.median_usd::text"),
+                "p25": Expr("{t}.p25_usd::text"),
+                "p75": Expr("{t}.p75_usd::text"),
+                "min": Expr("{t}.min_usd::text"),
+                "max": Expr("{t}.max_usd::text"),
+            }
+        ),
+        "BoundedCount": Entity(
+            {
+                "upTo": Expr("{t}.up_to_count"),
+                "atLeast": Expr("{t}.at_least_count"),
+                "range": Expr("{t}.range_count"),
+                "about": Expr("{t}.about_count"),
+            }
+        ),
+    }
+
+
+# --- end compiler block -----------------------------------------------------------------
 _SOURCE = One("Source", "sources {c}", "{c}.id = {t}.source_id")
 
 ENTITIES: dict[str, Entity] = {
@@ -135,6 +290,7 @@ ENTITIES: dict[str, Entity] = {
             "organization": Lookup(),
             "rounds": Connection("Round", _root_rounds),
             "organizations": Connection("Organization", _prefetched),
+            "roundStats": Listed("RoundStatsBucket", _round_stats),
         }
     ),
     "Round": Entity(
@@ -238,6 +394,8 @@ ENTITIES: dict[str, Entity] = {
             "investorTypes": Expr("{t}.investor_types"),
             "rounds": Connection("Round", _nested_page(company_rounds)),
             "investments": Connection("Participation", _nested_page(investments)),
+            **_INVESTOR_FIGURES,
+            "fundingSummary": Embedded("FundingSummary", {"t": "{t}"}),
         },
         table="organizations",
     ),
@@ -248,6 +406,7 @@ ENTITIES: dict[str, Entity] = {
             "slug": Expr("{t}.slug"),
             "roles": Many("PersonRole", "person_roles {c}", "{c}.person_id = {t}.id", "{c}.title"),
             "investments": Connection("Participation", _nested_page(investments)),
+            **_INVESTOR_FIGURES,
         },
         table="people",
     ),
@@ -333,4 +492,6 @@ ENTITIES: dict[str, Entity] = {
         },
         null_if="{day} is null",
     ),
+    **_summaries(),
+    **_stats(),
 }

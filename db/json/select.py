@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from db.infra.pagination import another_scope
 from db.infra.types import Executor
 from db.json.entities import (
     ENTITIES,
@@ -27,12 +28,14 @@ from db.json.entities import (
     Embedded,
     Expr,
     Kind,
+    Listed,
     Lookup,
     Many,
     One,
 )
 from db.json.sources import Source
 from db.json.sql import SqlBuilder, UnsupportedSelection, json_object_sql, literal
+from db.stats import fetch_without_jit
 
 # PostgreSQL passes a function at most 100 arguments: 50 keys and their values.
 _MAX_KEYS = 50
@@ -44,11 +47,36 @@ class Field:
     name: str
     args: object = None
     selections: Mapping[str, tuple["Field", ...]] | None = None
+    # The caller's, to place an error on the field (Failure.where).
+    where: object = None
 
     def of(self, type_name: str) -> tuple["Field", ...]:
         if self.selections is None or type_name not in self.selections:
             raise UnsupportedSelection(f"{self.name} has no selection on {type_name}")
         return self.selections[type_name]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A field whose arguments the resolvers refuse: answered with its error wherever it
+    is met (`where` is the caller's, to place the error)."""
+
+    message: str
+    code: str
+    where: object = None
+
+
+# The key a failed field's value holds: no response name can be spelled so.
+FAILED = "!failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """`data` as JSON values, where each failed field holds {FAILED: its failure's
+    place in `failures`}."""
+
+    data: object
+    failures: list[Failure]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +93,12 @@ class Key:
 class _Compiler:
     def __init__(self) -> None:
         self.sql = SqlBuilder()
+        self.failures: list[Failure] = []
+        self.without_jit = False
+
+    def failed(self, failure: Failure) -> str:
+        self.failures.append(failure)
+        return f"json_build_object({literal(FAILED)}, {len(self.failures) - 1})"
 
     def object(
         self, type_name: str, fields: tuple[Field, ...], env: dict[str, str], as_of: str | None
@@ -82,6 +116,9 @@ class _Compiler:
             kind = entity.fields.get(f.name)
             if kind is None:
                 raise UnsupportedSelection(f"{type_name}.{f.name}")
+            if isinstance(f.args, Failure):
+                pairs.append((f.key, self.failed(f.args)))
+                continue
             pairs.append((f.key, self.field(kind, f, env, as_of)))
         return json_object_sql(pairs)
 
@@ -94,7 +131,8 @@ class _Compiler:
                 inner = {name: value.format_map(env) for name, value in bindings.items()}
                 body = self.object(type_name, f.of(type_name), inner, as_of)
                 null_if = ENTITIES[type_name].null_if
-                assert null_if is not None
+                if null_if is None:
+                    return body
                 return f"case when {null_if.format_map(inner)} then null else {body} end"
             case One():
                 return self.one(kind, f, env)
@@ -117,8 +155,28 @@ class _Compiler:
                     f"coalesce((select json_agg({node} order by {order.format_map(names)})"
                     f" from {table.format_map(names)} where {where}), '[]'::json)"
                 )
-            case Connection(type_name, make_source):
-                return self.connection(type_name, make_source(sql, f.args, env.get("t", "")), f)
+            case Connection(type_name, make_source, node, edge):
+                source = make_source(sql, f.args, env.get("t", ""))
+                page = self.connection(type_name, source, f, node, edge)
+                if source.fingerprint is None:
+                    return page
+                # A cursor is good under the object whose page made it, only.
+                failure = Failure(*_another_scope(source.fingerprint.field), f.where)
+                return (
+                    f"case when {source.fingerprint.sql} then {page}"
+                    f" else {self.failed(failure)} end"
+                )
+            case Listed(type_name, make_rows):
+                rows, c = make_rows(sql, f.args), sql.alias("c")
+                self.without_jit |= rows.without_jit
+                node = self.object(type_name, f.of(type_name), {"t": c}, None)
+                listed = f"coalesce(json_agg({node} order by {c}.n), '[]'::json)"
+                if rows.failed_if is not None:
+                    assert rows.failure is not None
+                    failed = self.failed(Failure(rows.failure.message, rows.failure.code, f.where))
+                    condition = rows.failed_if.format_map({"c": c})
+                    listed = f"case when {condition} then {failed} else {listed} end"
+                return f"(select {listed} from {rows.sql} {c})"
             case Lookup():
                 return self.lookup(f)
         raise UnsupportedSelection(f.name)
@@ -145,7 +203,14 @@ class _Compiler:
         value = self.sql.param(key.value, key.sql_type)
         return f"(select {node} from {table} {c} where {c}.{key.column} = {value})"
 
-    def connection(self, type_name: str, source: Source, f: Field) -> str:
+    def connection(
+        self,
+        type_name: str,
+        source: Source,
+        f: Field,
+        node_kind: Kind | None = None,
+        edge_fields: Mapping[str, Kind] | None = None,
+    ) -> str:
         x = self.sql.alias("x")
         order = f"{x}.n desc" if source.backward else f"{x}.n"
         reverse = f"{x}.n" if source.backward else f"{x}.n desc"
@@ -166,11 +231,19 @@ class _Compiler:
                                 edge.append((g.key, literal(f"{type_name}Edge")))
                             case "cursor":
                                 edge.append((g.key, source.cursor(x)))
+                            case "node" if node_kind is not None:
+                                edge.append(
+                                    (g.key, self.field(node_kind, g, {"t": x}, source.as_of))
+                                )
                             case "node":
                                 node = self.object(
                                     type_name, g.of(type_name), {"t": x}, source.as_of
                                 )
                                 edge.append((g.key, node))
+                            case name if edge_fields and name in edge_fields:
+                                edge.append(
+                                    (g.key, self.field(edge_fields[name], g, {"t": x}, None))
+                                )
                     pairs.append(
                         (
                             part.key,
@@ -207,16 +280,36 @@ def _only(f: Field) -> tuple[Field, ...]:
     return selected
 
 
-def statement(fields: tuple[Field, ...]) -> tuple[str, list[object]]:
-    """The statement (and its arguments) whose one text value is `data` for these root
-    fields of Query."""
+def _another_scope(field: str) -> tuple[str, str]:
+    error = another_scope(field)
+    return error.message, error.code
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """The statement whose one text value is `data`, and the failures it may hold."""
+
+    sql: str
+    args: list[object]
+    failures: list[Failure]
+    without_jit: bool
+
+
+def statement(fields: tuple[Field, ...]) -> Statement:
+    """The statement for these root fields of Query."""
     compiler = _Compiler()
     body = compiler.object("Query", fields, {}, None)
-    return f"select ({body})::text", compiler.sql.args
+    return Statement(
+        f"select ({body})::text", compiler.sql.args, compiler.failures, compiler.without_jit
+    )
 
 
-async def render(db: Executor, fields: tuple[Field, ...]) -> bytes:
-    """The bytes of `data`, spelled as orjson spells the resolvers' answers."""
-    sql, args = statement(fields)
-    text: str = await db.fetchval(sql, *args)
-    return orjson.dumps(orjson.loads(text))
+async def answer(db: Executor, fields: tuple[Field, ...]) -> Answer:
+    """`data` as the statement builds it (read back, so that orjson spells it as it
+    spells the resolvers' answers)."""
+    s = statement(fields)
+    if s.without_jit:
+        [[text]] = await fetch_without_jit(db, s.sql, *s.args)
+    else:
+        text = await db.fetchval(s.sql, *s.args)
+    return Answer(orjson.loads(text), s.failures)

@@ -16,6 +16,8 @@ from typing import Protocol
 
 import orjson
 
+from db.co_investors import co_investors_scope, shared_rounds_sql
+from db.infra.errors import DealgraphError
 from db.infra.pagination import PageRequest, fingerprint
 from db.json.sql import SqlBuilder, cursor_sql, fingerprint_sql, literal
 from db.participations import investments_scope
@@ -27,6 +29,14 @@ from db.rounds import (
     filter_args,
     filter_sql,
     rounds_source,
+)
+from db.stats import (
+    MAX_BUCKETS,
+    STATS_TYPES,
+    Dimension,
+    Period,
+    round_stats_statement,
+    too_many_buckets,
 )
 
 
@@ -53,6 +63,15 @@ class Prefetched:
     count: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class CursorCheck:
+    """A page under each of many objects: its cursor is good under the object whose
+    scope it was made under (`sql` holds there); `field` names it in the error."""
+
+    sql: str
+    field: str
+
+
 class Source(Protocol):
     @property
     def fetched(self) -> str: ...
@@ -68,6 +87,8 @@ class Source(Protocol):
     def count(self) -> str: ...
     @property
     def as_of(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> CursorCheck | None: ...
     def cursor(self, row: str) -> str: ...
 
 
@@ -113,6 +134,14 @@ class KeysetSource:
         came_from_cursor = "true" if page.cursor is not None else "false"
         self.has_next = came_from_cursor if page.backward else more
         self.has_previous = more if page.backward else came_from_cursor
+        self.fingerprint = (
+            None
+            if page.made_under is None
+            else CursorCheck(
+                f"{fp()} = {sql.param(page.made_under, 'text')}",
+                "before" if page.backward else "after",
+            )
+        )
 
     def cursor(self, row: str) -> str:
         return cursor_sql(self._fp(), row)
@@ -235,9 +264,66 @@ def investments(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSour
     )
 
 
+def co_investors(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSource:
+    """Organization.coInvestors and Person.coInvestors, as db/co_investors.py
+    list_co_investors reads them."""
+    shared = f"({shared_rounds_sql(f'{investor}.id')}) s"
+    return KeysetSource(
+        sql,
+        page,
+        table=shared,
+        star="s",
+        where="true",
+        key="s.shared_rounds",
+        key_type="int",
+        descending=True,
+        count_table=shared,
+        count_where="true",
+        fp=lambda: fingerprint_sql(_scope_sql(co_investors_scope, f"{investor}.id")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatsArgs:
+    """Query.roundStats: the checked filter (with its time), dimensions and period."""
+
+    filter: RoundFilter
+    group_by: tuple[Dimension, ...]
+    period: Period
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows a statement of db/ gives, numbered `n` in its order; they are an error when
+    `failed_if` holds of them all (an aggregate over `{c}`)."""
+
+    sql: str
+    failed_if: str | None = None
+    failure: DealgraphError | None = None
+    # JIT would take longer to compile the statement than to run it (db/stats.py).
+    without_jit: bool = False
+
+
+def round_stats(sql: SqlBuilder, args: StatsArgs) -> Rows:
+    """Query.roundStats' buckets, as db/stats.py round_stats reads them; each row holds the
+    period's precision too."""
+    statement, values = round_stats_statement(args.filter, args.group_by, args.period)
+    types = FILTER_TYPES[: len(values) - 1 - (2 if "PERIOD" in args.group_by else 0)]
+    renumbered = _Renumbered(sql, values, (*types, *STATS_TYPES))
+    precision = sql.param(args.period, "text")
+    return Rows(
+        f"(select q.*, {precision} as precision, row_number() over () as n"
+        f" from ({renumbered(statement)}) q)",
+        failed_if=f"count(*) > {MAX_BUCKETS} or coalesce(bool_or({{c}}.over), false)",
+        failure=too_many_buckets("groupBy"),
+        without_jit=True,
+    )
+
+
 class PrefetchedSource:
     def __init__(self, sql: SqlBuilder, page: Prefetched) -> None:
         self.as_of = None
+        self.fingerprint = None
         self.backward = False
         self.size = str(len(page.ids))
         self.fetched = (

@@ -3,10 +3,12 @@ generated queries over the whole schema, on the demo set and a slice of CrunchBa
 
 The corpus is drawn once, with a fixed seed (tests/schema/generated.py); each query goes
 to an app that compiles and to one that only resolves. Which queries the compiler leaves
-to the resolvers is counted by reason and printed (pytest -s); the share it answers
-itself must not fall below the floor.
+to the resolvers is counted by reason and printed (pytest -s). A query the compiler
+leaves to them fails the test, but for those about acquisitions (issue 17 adds them to
+the description) and those refused before either path runs (the cost limit).
 """
 
+import asyncio
 import collections
 import os
 import re
@@ -21,23 +23,28 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
+from db.co_investors import list_co_investors
 from db.imports.crunchbase import import_crunchbase
+from db.infra.pagination import load_cursor_key, page_request
 from db.infra.types import Pool
-from db.json.select import render
 from db.json.sql import UnsupportedSelection
+from db.participations import list_investments_of_investors
+from db.rounds import RoundFilter as DbRoundFilter
+from db.rounds import RoundOrder as DbRoundOrder
+from db.rounds import list_rounds, list_rounds_of_companies, rounds_scope
 from db.seed import seed
-from schema.fastpath import Unsupported, plan
+from schema.fastpath import Unsupported, compile_read
 from schema.limits import parse_document, select_operation
 from schema.schema import schema
 from tests.conftest import bearer, create_key
 from tests.schema.generated import Values, query_strategy, rewrite
 
 QUERIES = int(os.environ.get("DEALGRAPH_GENERATED_QUERIES", "2000"))
-# The share of generated queries the compiler answers itself. The others: arguments the
-# resolvers refuse (answered with their error), a cursor under an object, and the types
-# of acquisitions, roundStats, summaries and co-investors, which the description
-# (db/json/entities.py) does not hold yet.
-FLOOR = 0.35
+# The share of generated queries the compiler answers itself (61% measured): the others
+# ask for acquisitions, or cost too much to run at all.
+FLOOR = 0.6
+# What the description (db/json/entities.py) does not hold yet.
+PENDING = re.compile(r"cquisition|acquiredBy")
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "crunchbase"
 
 
@@ -71,7 +78,17 @@ async def values(pool: Pool) -> Values:
     ]
     return Values(
         ids=[*ids, "rnd_00000000000000000000000000000000", "nope", ""],
-        strings=[*slugs, "open ai", "sequoia", "USA", "FRA", "x", "", "eyJhIjoxfQ"],
+        strings=[
+            *slugs,
+            *await _cursors(pool),
+            "open ai",
+            "sequoia",
+            "USA",
+            "FRA",
+            "x",
+            "",
+            "eyJhIjoxfQ",
+        ],
         moments=[*moments, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00+00:00"],
     )
 
@@ -93,6 +110,32 @@ async def both(
         ]
         async with clients[0] as a, clients[1] as b:
             yield a, b
+
+
+async def _cursors(pool: Pool) -> list[str]:
+    """Cursors of pages under objects (good under the object whose page made them, made
+    for another scope under the others) and of the root lists."""
+    await load_cursor_key(pool)
+    page = page_request("", first=2)
+    company = await pool.fetchval(
+        "select company_id from rounds group by company_id order by count(*) desc, company_id"
+        " limit 1"
+    )
+    investor = await pool.fetchval(
+        "select investor_organization_id from participations"
+        " where investor_organization_id is not null"
+        " group by 1 order by count(*) desc, 1 limit 1"
+    )
+    [raised] = await list_rounds_of_companies(pool, [company], page)
+    [invested] = await list_investments_of_investors(pool, [investor], page)
+    [co] = await list_co_investors(pool, [investor], page)
+    listed = await list_rounds(
+        pool,
+        filter=DbRoundFilter(),
+        order=DbRoundOrder(),
+        page=page_request(rounds_scope(DbRoundFilter(), DbRoundOrder()), first=2),
+    )
+    return [c for p in (raised, invested, co, listed) for c in p.cursors[-1:]]
 
 
 def _corpus(values: Values) -> list[tuple[str, dict[str, Any]]]:
@@ -121,9 +164,7 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
     assert len(corpus) >= QUERIES * 0.9
     outcomes: collections.Counter[str] = collections.Counter()
     for query, variables in corpus:
-        answers = [
-            await c.post("/graphql", json={"query": query, "variables": variables}) for c in both
-        ]
+        answers = await _both(both, query, variables)
         compiled, resolved = ((a.status_code, _comparable(a.content)) for a in answers)
         assert compiled == resolved, f"{query}\n{variables}\n{compiled}\n{resolved}"
         if b'"data"' not in answers[1].content:
@@ -134,6 +175,23 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
     for outcome, n in outcomes.most_common():
         print(f"  {n:5d}  {outcome}")
     assert outcomes["compiled"] >= FLOOR * len(corpus)
+    refused = [o for o in outcomes if o.startswith("resolvers: ") and not PENDING.search(o)]
+    assert not refused, f"left to the resolvers: {refused}"
+
+
+async def _both(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient], query: str, variables: dict[str, Any]
+) -> list[httpx.Response]:
+    """Each side's answer. A statement timeout (503) says the shared machine was busy,
+    not what the answer is: the pair is asked again."""
+    for _ in range(3):
+        # At once: each side's statements run while the other side plans.
+        answers = await asyncio.gather(
+            *(c.post("/graphql", json={"query": query, "variables": variables}) for c in both)
+        )
+        if all(a.status_code != 503 for a in answers):
+            break
+    return answers
 
 
 async def _outcome(pool: Pool, query: str, variables: dict[str, Any]) -> str:
@@ -142,7 +200,7 @@ async def _outcome(pool: Pool, query: str, variables: dict[str, Any]) -> str:
     operation = select_operation(document, None)
     assert operation is not None
     try:
-        await render(pool, await plan(pool, document, operation, variables))
+        await compile_read(pool, document, operation, variables)
     except (Unsupported, UnsupportedSelection) as e:
         return f"resolvers: {e}"
     except Exception as e:  # the resolvers answer it with their error
