@@ -127,7 +127,8 @@ def wrk(
     if done.returncode != 0:
         raise WrkOutputError(f"wrk exited with {done.returncode} for {url}; its output:\n{out}")
     rate = float(_figure(r"Requests/sec:\s+([0-9.]+)", out, "request rate", url))
-    # Anchored: a thread's spread column can end in "99%" too ("68.99%").
+    # Anchored: a thread's spread column can end in "99%" too ("68.99%"). wrk pads a
+    # figure in seconds with a space ("1.34s ").
     p99 = _ms(_figure(r"^\s*99%\s+(\S+)\s*$", out, "99th percentile", url))
     mean = _ms(_figure(r"Latency\s+(\S+)", out, "mean latency", url))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

@@ -9,7 +9,8 @@ measurement and a RATIO line per goal: `RATIO <goal> <measured> target <target>
 ok|short`. Installs wrk (apt-get) and PostGraphile (npm, into bench/.cache) when they
 are missing; stops all it started and drops the 1M-round database.
 
-    bench/run [--seconds 10] [--rounds 3] [--rss-seconds 60] [--skip-million]
+    bench/run [--seconds 10] [--rounds 3] [--rss-seconds 60] [--skip-million] [--reuse-database]
+              [--corpus-selections 12] [--corpus-samples 15]
 """
 
 import argparse
@@ -31,7 +32,7 @@ import httpx
 import orjson
 import psutil
 
-from bench import screens
+from bench import corpus, screens
 from bench.harness import ROOT, Load, free_port, server, wrk
 from db.infra.pagination import Keyset, encode_cursor, load_cursor_key
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
@@ -39,7 +40,8 @@ from db.rounds import RoundFilter, RoundOrder, rounds_scope
 CACHE = ROOT / "bench" / ".cache"
 DATA = ROOT.parent / "shared" / "data" / "crunchbase-2013"
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DATABASE = "dealgraph_bench"
+# BENCH_DATABASE: another name, for a run beside another helper's database.
+DATABASE = os.environ.get("BENCH_DATABASE", "dealgraph_bench")
 MILLION = "dealgraph_bench_1m"
 
 LIST_QUERY = (
@@ -123,13 +125,37 @@ async def _recreate(name: str, *, template: str = "template1") -> None:
     )
 
 
-async def _prepare() -> tuple[str, str]:
-    """A fresh database with the real set and the demo; a key without a practical limit."""
-    await _recreate(DATABASE)
+async def _loaded() -> bool:
+    """Whether the benchmark database exists and holds the real set."""
+    admin = await asyncpg.connect(_url("postgres"))
+    try:
+        exists = await admin.fetchval("select 1 from pg_database where datname = $1", DATABASE)
+    finally:
+        await admin.close()
+    if not exists:
+        return False
+    conn = await asyncpg.connect(_url(DATABASE))
+    try:
+        loaded: bool = await conn.fetchval(
+            "select to_regclass('rounds') is not null"
+            " and exists (select 1 from rounds offset 30000)"
+        )
+    finally:
+        await conn.close()
+    return loaded
+
+
+async def _prepare(*, reuse: bool = False) -> tuple[str, str]:
+    """A fresh database with the real set and the demo (or, with `reuse`, the one a
+    previous run loaded, migrated); a key without a practical limit."""
     env = {"DATABASE_URL": _url(DATABASE)}
     started = time.monotonic()
-    _dealgraph("import", "crunchbase", str(DATA), env=env)
-    _dealgraph("seed", env=env)
+    if reuse and await _loaded():
+        _dealgraph("migrate", env=env)
+    else:
+        await _recreate(DATABASE)
+        _dealgraph("import", "crunchbase", str(DATA), env=env)
+        _dealgraph("seed", env=env)
     print(f"RESULT prepare_seconds {time.monotonic() - started:.1f}")
     out = _dealgraph(
         "keys",
@@ -208,9 +234,19 @@ def main() -> None:
     )
     parser.add_argument("--rss-seconds", type=int, default=60)
     parser.add_argument("--skip-million", action="store_true", help="leave out the 1M scale")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="keep dealgraph_bench as a previous run loaded it (migrated) instead of loading"
+        " it again",
+    )
+    parser.add_argument(
+        "--corpus-selections", type=int, default=12, help="field selections of the corpus"
+    )
+    parser.add_argument("--corpus-samples", type=int, default=15, help="requests per query")
     args = parser.parse_args()
     postgraphile = _ensure_tools()
-    secret, busiest = asyncio.run(_prepare())
+    secret, busiest = asyncio.run(_prepare(reuse=args.reuse_database))
     million = not args.skip_million
     if million:
         started = time.monotonic()
@@ -257,6 +293,10 @@ def main() -> None:
         small = Targets(ours, auth, busiest)
         bench.against_postgraphile(small, f"http://127.0.0.1:{theirs}/graphql")
         screens.measure(bench, small.graphql, auth, _url(DATABASE), logs)
+        corpus.measure(
+            small.graphql, auth, _url(DATABASE), selections_count=args.corpus_selections,
+            samples=args.corpus_samples, seed=19,
+        )  # fmt: skip
         bench.against_floor(small, f"http://127.0.0.1:{bare}/v1/rounds")
         bench.autocomplete(small, f"http://127.0.0.1:{theirs}/graphql")
         bench.typing(small, "30k")

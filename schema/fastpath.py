@@ -13,7 +13,6 @@ resolvers answer instead. A differential test holds the two to the same bytes.
 
 import dataclasses
 import datetime
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from enum import Enum
@@ -71,6 +70,7 @@ from schema.filters import (
     RoundOrder,
 )
 from schema.ids import any_id_argument, id_argument
+from schema.per_document import per_document
 from schema.schema import schema
 
 _SCHEMA = schema._schema
@@ -90,7 +90,7 @@ class Unsupported(Exception):
     """A document this path does not compile; the message says which shape."""
 
 
-@functools.lru_cache(maxsize=512)
+@per_document
 def _validation_errors(document: DocumentNode) -> tuple[GraphQLError, ...]:
     return tuple(validate(_SCHEMA, document))
 

@@ -10,15 +10,31 @@ with 1,000 participations costs 1,000 points, not 5.
 from typing import Any
 
 import orjson
+from starlette.requests import Request
+
+# Where a handler that knows how many objects its answer holds says so (the state of the
+# request's scope), sparing the count of its body.
+_TOLD = "answer_objects"
 
 
-def _count(value: Any, *, edge: bool = False) -> int:
-    # A connection's edges are priced as their nodes (schema/limits.py): not again.
-    if isinstance(value, dict):
-        return (0 if edge else 1) + sum(_count(v, edge=k == "edges") for k, v in value.items())
-    if isinstance(value, list):
-        return sum(_count(v, edge=edge) for v in value)
-    return 0
+def _count(answer: Any) -> int:
+    # Only containers are visited (most values of an answer are scalars), without
+    # recursion. A connection's edges are priced as their nodes (schema/limits.py): an
+    # object of an `edges` list is not counted again.
+    found = 0
+    pending: list[tuple[Any, bool]] = []
+    if type(answer) is dict or type(answer) is list:
+        pending.append((answer, False))
+    while pending:
+        value, edge = pending.pop()
+        if type(value) is dict:
+            found += not edge
+            pending.extend(
+                (v, k == "edges") for k, v in value.items() if type(v) is dict or type(v) is list
+            )
+        else:
+            pending.extend((v, edge) for v in value if type(v) is dict or type(v) is list)
+    return found
 
 
 def objects_in(body: bytes, *, more_than: int) -> int:
@@ -34,3 +50,14 @@ def objects_in(body: bytes, *, more_than: int) -> int:
     data = answer.get("data", answer) if isinstance(answer, dict) else answer
     found = _count(data)
     return found if found > more_than else 0
+
+
+def tell_objects(request: Request, objects: int) -> None:
+    """The objects of this request's answer (under `data`), as its handler counted them
+    while building it: the answer is then not parsed to count them."""
+    request.scope.setdefault("state", {})[_TOLD] = objects
+
+
+def told_objects(state: dict[str, Any]) -> int | None:
+    told = state.get(_TOLD)
+    return told if isinstance(told, int) else None

@@ -14,14 +14,16 @@ Open: /healthz, /readyz, /metrics, /docs, /openapi.json (everything outside /gra
 """
 
 import hmac
+import time
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql.endpoint import JSON, negotiate, wants_graphiql
-from api.guard.answer_size import objects_in
+from api.guard.answer_size import objects_in, told_objects
 from api.guard.keys import hash_secret, looks_like_secret
-from api.guard.ratelimit import Quota, charge_owed
+from api.guard.leases import Leases
+from api.guard.ratelimit import Quota, charge_owed, charge_with_lease
 from api.guard.refusals import Refusal, bad_key, forbidden, no_key, rate_limited
 from api.state import key_usage_of, pool_of
 from db.access.principal import Principal
@@ -67,6 +69,7 @@ class AuthMiddleware:
     def __init__(self, app: ASGIApp, *, default_per_minute: int) -> None:
         self.app = app
         self.default_per_minute = default_per_minute
+        self.leases = Leases()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -95,25 +98,38 @@ class AuthMiddleware:
         # Only well-formed secrets cost a query; the rest are surely unknown. The key is
         # checked before anything else of the request is read: the body of an unknown key
         # is never read, parsed nor priced. A GraphQL request pays the rest of its cost
-        # once the endpoint has priced it (api/guard/ratelimit.py).
+        # once the endpoint has priced it (api/guard/ratelimit.py). A key on leases
+        # (api/guard/leases.py), verified within the last second, pays from its lease.
         secret_hash = hash_secret(token)
-        charge = None
-        if looks_like_secret(token):
-            charge = await charge_by_secret_hash(
-                pool_of(request),
-                secret_hash=secret_hash,
-                points=1,
-                default_per_minute=self.default_per_minute,
-            )
-        # The key was found by its hash through a unique index. That lookup's timing
-        # reveals nothing useful: an attacker cannot steer the SHA-256 of a guess towards
-        # a stored hash. The constant-time comparison of the full hashes is a second
-        # check that does not depend on how the database compares bytes.
-        if charge is None or not hmac.compare_digest(charge.secret_hash, secret_hash):
-            await self._refuse(bad_key(), request, rest, send)
-            return
+        lease = self.leases.get(secret_hash)
+        if lease is not None and lease.usable(1, now=time.monotonic()):
+            lease.spend(1)
+            principal, quota, taken = lease.principal, Quota(0, 0, 0, lease), True
+            quota.spent_from_lease(1)
+        else:
+            charge = None
+            if looks_like_secret(token):
+                charge = await charge_with_lease(
+                    lambda points: charge_by_secret_hash(
+                        pool_of(request),
+                        secret_hash=secret_hash,
+                        points=points,
+                        default_per_minute=self.default_per_minute,
+                    ),
+                    1,
+                    lease,
+                )
+            # The key was found by its hash through a unique index. That lookup's timing
+            # reveals nothing useful: an attacker cannot steer the SHA-256 of a guess
+            # towards a stored hash. The constant-time comparison of the full hashes is a
+            # second check that does not depend on how the database compares bytes.
+            if charge is None or not hmac.compare_digest(charge.secret_hash, secret_hash):
+                self.leases.forget(secret_hash)
+                await self._refuse(bad_key(), request, rest, send)
+                return
+            lease = self.leases.after_charge(secret_hash, charge, now=time.monotonic())
+            principal, quota, taken = charge.principal, Quota.after(charge, 1, lease), charge.taken
 
-        principal, quota = charge.principal, Quota.after(charge, 1)
         key_usage_of(request).note(principal.key_id)
         state = scope.setdefault("state", {})
         state["principal"], state["quota"] = principal, quota
@@ -131,8 +147,12 @@ class AuthMiddleware:
                 return
             if held is not None and message["type"] == "http.response.body":
                 if 200 <= held["status"] < 300:
-                    body = message.get("body", b"")
-                    owed = objects_in(body, more_than=quota.charged)
+                    told = told_objects(state)
+                    owed = (
+                        told
+                        if told is not None
+                        else objects_in(message.get("body", b""), more_than=quota.charged)
+                    )
                     await charge_owed(pool, principal, quota, owed)
                 start = {**held, "headers": [*held.get("headers", []), *quota.headers()]}
                 held = None
@@ -143,7 +163,7 @@ class AuthMiddleware:
         needed = rest_scope(request.method)
         if rest and not principal.may(needed):
             refusal = forbidden(needed, principal.scope)
-        elif not charge.taken:
+        elif not taken:
             refusal = rate_limited(1, quota.retry_after(1))
         if refusal is not None:
             await self._refuse(refusal, request, rest, send_with_quota)

@@ -47,11 +47,14 @@ class DeadlineMiddleware:
             reading = False
             return message
 
+        budget = asyncio.timeout(self.seconds)
         try:
-            async with asyncio.timeout(self.seconds):
+            async with budget:
                 await self.app(scope, noting_receive, noting_send)
         except TimeoutError:
-            if started:
+            # Not this budget's (a wait for a pool connection past its own timeout, which
+            # api/ops/outage.py answers as such), or too late for another answer.
+            if started or not budget.expired():
                 raise
             request = Request(scope, receive)
             logger.warning("%s %s: over its %s s budget", request.method, path, self.seconds)

@@ -6,7 +6,6 @@ GraphQL's String scalar cannot be given a stricter parser (its name is reserved)
 check is here, on the variables and on the string literals of the document.
 """
 
-import functools
 from typing import Any
 
 from graphql import (
@@ -20,6 +19,7 @@ from graphql import (
 )
 
 from db.infra.storable import NUL, nul_path
+from schema.per_document import per_document
 
 
 class _NulLiteral(Visitor):
@@ -52,7 +52,7 @@ def nul_refusal(document: DocumentNode, variables: dict[str, Any]) -> str | None
     return None
 
 
-@functools.lru_cache(maxsize=512)
+@per_document
 def _nul_literal(document: DocumentNode) -> str | None:
     """The argument holding a NUL in the document's own text; once per document (the
     parsed documents are cached, so the same object comes back for the same text)."""

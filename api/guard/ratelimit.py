@@ -12,11 +12,14 @@ the IETF draft (draft-ietf-httpapi-ratelimit-headers):
 """
 
 import math
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from graphql import OperationType
 from starlette.requests import Request
 
+from api.guard.leases import Lease
 from api.guard.refusals import Refusal, bad_key, forbidden, rate_limited, too_costly
 from api.state import pool_of
 from db.access.principal import Principal, Scope
@@ -26,24 +29,38 @@ from schema.limits import TooCostly
 
 DEFAULT_PER_MINUTE = 6_000
 _POLICY = '"key"'
+_now = time.monotonic
 
 
 @dataclass(slots=True)
 class Quota:
-    """A key's bucket as this request's last charge left it, and what the request paid."""
+    """A key's bucket as this request's last charge left it, and what the request paid;
+    for a key on leases (api/guard/leases.py), its lease in this process."""
 
     per_minute: float
     tokens: float
     charged: int
+    lease: Lease | None = None
 
     @classmethod
-    def after(cls, charge: Charge, points: int) -> "Quota":
-        return cls(charge.per_minute, charge.tokens, points if charge.taken else 0)
+    def after(cls, charge: Charge, points: int, lease: Lease | None) -> "Quota":
+        quota = cls(charge.per_minute, charge.tokens, points if charge.taken else 0, lease)
+        quota.seen_lease()
+        return quota
 
     def update(self, charge: Charge, points: int) -> None:
         self.per_minute, self.tokens = charge.per_minute, charge.tokens
         if charge.taken:
             self.charged += points
+        self.seen_lease()
+
+    def spent_from_lease(self, points: int) -> None:
+        self.charged += points
+        self.seen_lease()
+
+    def seen_lease(self) -> None:
+        if self.lease is not None:
+            self.per_minute, self.tokens = self.lease.per_minute, self.lease.tokens(now=_now())
 
     @property
     def remaining(self) -> int:
@@ -76,6 +93,32 @@ def principal_and_quota(request: Request) -> tuple[Principal, Quota] | None:
     return principal, quota
 
 
+async def charge_with_lease(
+    charge: Callable[[float], Awaitable[Charge | None]], points: int, lease: Lease | None
+) -> Charge | None:
+    """`charge(points)` in the database and, for a key on leases, a new lease with it (or,
+    when the bucket cannot pay both, the points alone)."""
+    now = _now()
+    if lease is None:
+        return await charge(points)
+    # Up to one lease held, and one taken at a time: a charge that verifies the key
+    # again, or one made while another takes a lease, takes only its points.
+    leased = 0 if lease.taking else max(0, lease.size - math.ceil(lease.held))
+    taking = leased > 0
+    lease.taking = lease.taking or taking
+    try:
+        found = await charge(points + leased)
+        if found is not None and not found.taken and leased:
+            leased = 0
+            found = await charge(points)
+    finally:
+        if taking:
+            lease.taking = False
+    if found is not None:
+        lease.refilled(found, leased, now=now)
+    return found
+
+
 async def charge_more(request: Request, points: int) -> Refusal | None:
     """Bring what the request paid up to `points` before it runs; a refusal (429, or a
     revoked key) when the key cannot pay."""
@@ -88,12 +131,21 @@ async def charge_more(request: Request, points: int) -> Refusal | None:
     more = points - quota.charged
     if more <= 0:
         return None
-    charge = await charge_by_key_id(
-        pool_of(request),
-        key_id=principal.key_id,
-        points=more,
-        # The bucket's size as found a moment ago, whether the key's own or the default.
-        default_per_minute=math.floor(quota.per_minute),
+    if quota.lease is not None and quota.lease.usable(more, now=_now()):
+        quota.lease.spend(more)
+        quota.spent_from_lease(more)
+        return None
+    pool = pool_of(request)
+    charge = await charge_with_lease(
+        lambda n: charge_by_key_id(
+            pool,
+            key_id=principal.key_id,
+            points=n,
+            # The bucket's size as found a moment ago, whether the key's own or the default.
+            default_per_minute=math.floor(quota.per_minute),
+        ),
+        more,
+        quota.lease,
     )
     if charge is None:
         return bad_key()
@@ -108,10 +160,16 @@ async def charge_owed(pool: Pool, principal: Principal, quota: Quota, points: in
     more = points - quota.charged
     if more <= 0:
         return
+    if quota.lease is not None and quota.lease.usable(more, now=_now()):
+        quota.lease.spend(more)
+        quota.spent_from_lease(more)
+        return
     charge = await charge_owed_by_key_id(
         pool, key_id=principal.key_id, points=more, default_per_minute=math.floor(quota.per_minute)
     )
     if charge is not None:
+        if quota.lease is not None:
+            quota.lease.refilled(charge, 0, now=_now())
         quota.update(charge, more)
 
 

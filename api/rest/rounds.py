@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.guard.answer_size import tell_objects
 from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
 from api.rest.protocol import QueryParams, json_answer, json_bytes_answer, list_body
@@ -95,13 +96,14 @@ async def list_rounds_endpoint(request: Request) -> Response:
         return refusal.problem()
     if round_filter.as_of is None:
         # The present: one statement builds the whole answer (db/json/rest.py).
-        body = await render_rest_rounds(
+        body, objects = await render_rest_rounds(
             pool,
             filter=round_filter,
             order=order,
             page=request_page,
             scope=rounds_scope(round_filter, order),
         )
+        tell_objects(request, objects)
         return json_bytes_answer(request, body)
     page = await list_rounds(pool, filter=round_filter, order=order, page=request_page)
     return json_answer(

@@ -84,14 +84,38 @@ def _round(table: str) -> str:
     )
 
 
-def rest_rounds_statement(
-    *, filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str
+_MONEY_COLUMNS = ("amount", "target_amount", "pre_money_valuation", "post_money_valuation")
+
+
+def _round_objects(table: str) -> str:
+    """How many JSON objects `_round(table)` holds: the round, its company, its two
+    fuzzy dates and four amounts when present, and each participation with its investor
+    and its amount when present. What the answer's price is measured in (api/guard/
+    answer_size.py), counted here so that the API need not parse the answer to count."""
+    present = [
+        f"({table}.announced_on is not null)::int",
+        f"({table}.expected_close_on is not null)::int",
+        *(f"(({table}.{m}).qualifier is not null)::int" for m in _MONEY_COLUMNS),
+    ]
+    return (
+        f"2 + {' + '.join(present)} + (select (2 * count(*) + count((p.amount).qualifier))::int"
+        f" from participations p where p.round_id = {table}.id)"
+    )
+
+
+def _statement(
+    filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str, *, counted: bool
 ) -> tuple[str, list[object]]:
-    """The statement (and its arguments) whose one text value is a page of
-    GET /v1/rounds: `{"data": [...], "next_cursor": ...}`."""
     sql = SqlBuilder()
     source = rounds(sql, RoundsArgs(filter, order, page, scope))
-    return f"select ({list_page_sql(source, _round('x'))})::text", sql.args
+    body = list_page_sql(source, _round("x"))
+    if not counted:
+        return f"select ({body})::text", sql.args
+    objects = (
+        f"(select coalesce(sum({_round_objects('x')}), 0)::int"
+        f" from {source.fetched} x where x.n <= {source.size})"
+    )
+    return f"select ({body})::text, {objects}", sql.args
 
 
 def list_page_sql(source: Source, item: str) -> str:
@@ -114,10 +138,21 @@ def list_page_sql(source: Source, item: str) -> str:
     )
 
 
+def rest_rounds_statement(
+    *, filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str
+) -> tuple[str, list[object]]:
+    """The statement (and its arguments) whose one text value is a page of
+    GET /v1/rounds: `{"data": [...], "next_cursor": ...}`."""
+    return _statement(filter, order, page, scope, counted=False)
+
+
 async def render_rest_rounds(
     db: Executor, *, filter: RoundFilter, order: RoundOrder, page: PageRequest, scope: str
-) -> bytes:
-    """A page of GET /v1/rounds, as the JSON bytes of the answer."""
-    statement, args = rest_rounds_statement(filter=filter, order=order, page=page, scope=scope)
-    text: str = await db.fetchval(statement, *args)
-    return text.encode()
+) -> tuple[bytes, int]:
+    """A page of GET /v1/rounds, as the JSON bytes of the answer, and the JSON objects
+    its `data` holds."""
+    statement, args = _statement(filter, order, page, scope, counted=True)
+    row = await db.fetchrow(statement, *args)
+    assert row is not None
+    text: str = row[0]
+    return text.encode(), row[1]

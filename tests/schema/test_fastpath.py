@@ -2,6 +2,7 @@
 the corpus; queries the fast path does not know go to the resolvers untouched."""
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -294,6 +295,10 @@ async def both(db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.Asyn
             yield a, b
 
 
+def _points_aside(body: bytes) -> bytes:
+    return re.sub(rb'"remaining":[0-9]+', b'"remaining":_', body)
+
+
 async def _raw(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
     response = await client.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
@@ -315,8 +320,10 @@ async def test_both_paths_answer_alike(
     answers = [
         await c.post("/graphql", json={"query": query, "variables": variables}) for c in both
     ]
-    # The same bytes: one JSON spelling on both paths (no `"key" : value` from PostgreSQL).
-    assert answers[0].content == answers[1].content
+    # The same bytes: one JSON spelling on both paths (no `"key" : value` from PostgreSQL);
+    # but for the points left, which each process tells as far as it knows (the other
+    # holds a lease of the key's points: api/guard/leases.py).
+    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
     assert b'" :' not in answers[0].content
 
 
@@ -354,7 +361,7 @@ async def test_refused_arguments_are_answered_with_the_resolvers_errors(
     assert compiled.startswith(b'"errors":')
     answers = [await c.post("/graphql", json={"query": query}) for c in both]
     assert answers[0].status_code == answers[1].status_code == 200
-    assert answers[0].content == answers[1].content
+    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
 
 
 async def test_a_cursor_under_an_object_pages_that_object_only(
@@ -381,7 +388,7 @@ async def test_a_cursor_under_an_object_pages_that_object_only(
         answers = [
             await c.post("/graphql", json={"query": query, "variables": variables}) for c in both
         ]
-        assert answers[0].content == answers[1].content
+        assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
     document = parse_document(query)
     operation = select_operation(document, None)
     assert operation is not None
@@ -390,7 +397,7 @@ async def test_a_cursor_under_an_object_pages_that_object_only(
     answers = [
         await c.post("/graphql", json={"query": backward, "variables": {"c": cursor}}) for c in both
     ]
-    assert answers[0].content == answers[1].content
+    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
     assert b"made for another ordering" in answers[0].content
 
 
