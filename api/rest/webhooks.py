@@ -2,10 +2,18 @@
 secrets, and their delivery log. Every route needs scope write."""
 
 import datetime
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,12 +24,13 @@ from api.push import sender, signing
 from api.push.events import EVENT_TYPES
 from api.push.options import PushOptions
 from api.rest.protocol import QueryParams, json_answer, list_body, problem
+from api.rest.writes import Written, run_write
 from api.state import pool_of
 from db.access.principal import Principal, Scope
 from db.infra.errors import BadInput, NotFound
 from db.infra.ids import Kind, encode_id
 from db.infra.storable import NUL
-from db.infra.types import Executor
+from db.infra.types import Connection, Executor
 from db.organizations import fetch_investor_id, fetch_organization, list_organizations_by_ids
 from db.webhooks import endpoints as db
 from db.webhooks.ids import ENDPOINT, MESSAGE, decode, encode
@@ -61,15 +70,20 @@ def _check_url(url: str) -> str:
     return url
 
 
+def _check_event(event: str) -> str:
+    if event not in EVENT_TYPES:
+        raise ValueError(f"unknown event {event!r}; known: {', '.join(EVENT_TYPES)}")
+    return event
+
+
 def _check_events(events: list[str]) -> list[str]:
-    unknown = sorted(set(events) - set(EVENT_TYPES))
-    if unknown:
-        raise ValueError(f"unknown event {unknown[0]!r}; known: {', '.join(EVENT_TYPES)}")
     return sorted(set(events), key=EVENT_TYPES.index)
 
 
 _Url = Annotated[str, Field(min_length=1, max_length=2000)]
-_Events = Annotated[list[str], Field(min_length=1, max_length=len(EVENT_TYPES))]
+# Each event checked on its own, so that a refusal names its place (`events.2`).
+_Event = Annotated[str, AfterValidator(_check_event)]
+_Events = Annotated[list[_Event], Field(min_length=1, max_length=len(EVENT_TYPES))]
 
 
 class CreateBody(_Body):
@@ -234,21 +248,25 @@ def _not_found(request: Request) -> NotFound:
 
 @_guarded
 async def create_endpoint(request: Request, principal: Principal) -> Response:
-    body = _parse(CreateBody, await _json_body(request))
-    pool = pool_of(request)
-    secret = signing.new_secret()
-    created = await db.insert_endpoint(
-        pool,
-        api_key_id=principal.key_id,
-        url=body.url,
-        events=body.events,
-        filter=await _filter(pool, body.filter),
-        secret=secret,
-    )
-    response = json_answer(request, {**endpoint_json(created), "secret": secret})
-    response.status_code = 201
-    response.headers["location"] = f"/v1/webhooks/{encode(ENDPOINT, created.id)}"
-    return response
+    raw = await _json_body(request)
+    body = _parse(CreateBody, raw)
+
+    async def create(conn: Connection, api_key_id: uuid.UUID) -> Written:
+        secret = signing.new_secret()
+        created = await db.insert_endpoint(
+            conn,
+            api_key_id=api_key_id,
+            url=body.url,
+            events=body.events,
+            filter=await _filter(conn, body.filter),
+            secret=secret,
+        )
+        location = f"/v1/webhooks/{encode(ENDPOINT, created.id)}"
+        return Written({**endpoint_json(created), "secret": secret}, True, location)
+
+    # With an Idempotency-Key, a retry after a lost answer gets the endpoint (and the
+    # secret) made the first time, not a second endpoint whose secret it never saw.
+    return await run_write(request, raw, create)
 
 
 @_guarded

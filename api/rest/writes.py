@@ -210,7 +210,7 @@ def _parse(model: type[M], raw: bytes) -> M:
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What a write answers: the written deal as JSON, whether it is new, and where it is."""
+    """What a write answers: what it wrote as JSON, whether it is new, and where it is."""
 
     body: dict[str, Any]
     created: bool
@@ -231,7 +231,7 @@ async def round_written(conn: Connection, result: WriteResult) -> Written:
     return Written(body, result.created, f"/v1/rounds/{body['id']}")
 
 
-async def _run(request: Request, raw: bytes, write: Write) -> Response:
+async def run_write(request: Request, raw: bytes, write: Write) -> Response:
     """Run a write; its answer says where it is in the WAL, for the client's Read-After."""
     response = await retrying_deadlocks(lambda: _write_once(request, raw, write))
     if response.status_code < 300:
@@ -314,7 +314,7 @@ def report_endpoint(
     async def post_report(request: Request) -> Response:
         raw = await _body(request)
         report = parse(raw)
-        return await _run(request, raw, lambda conn, key: write(conn, report, key))
+        return await run_write(request, raw, lambda conn, key: write(conn, report, key))
 
     return post_report
 
@@ -332,7 +332,7 @@ def status_endpoint(
         except InvalidId as e:
             return problem(404, f"id: {e}", parameter="id", code="NOT_FOUND")
         statement = parse(raw, deal_id)
-        return await _run(request, raw, lambda conn, key: write(conn, statement, key))
+        return await run_write(request, raw, lambda conn, key: write(conn, statement, key))
 
     return post_status
 

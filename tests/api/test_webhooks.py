@@ -279,7 +279,10 @@ async def test_private_targets_are_refused_unless_allowed(
     ("body", "parameter"),
     [
         ({"url": "ftp://example.com/x", "events": ["round.created"]}, "url"),
-        ({"url": "https://example.com", "events": ["round.exploded"]}, "events"),
+        (
+            {"url": "https://example.com", "events": ["round.created", "round.exploded"]},
+            "events.1",
+        ),
         ({"url": "https://example.com", "events": []}, "events"),
         (
             {"url": "https://example.com", "events": ["round.created"], "filter": {"company": "x"}},
@@ -333,6 +336,28 @@ async def test_endpoints_belong_to_their_key(client: httpx.AsyncClient, db_url: 
     assert changed.json()["events"] == ["round.created", "round.deleted"]
     assert (await client.delete(f"/v1/webhooks/{mine['id']}")).status_code == 204
     assert (await client.get(f"/v1/webhooks/{mine['id']}")).status_code == 404
+
+
+async def test_a_retried_registration_gets_the_first_endpoint_and_its_secret(
+    client: httpx.AsyncClient, db_url: str
+) -> None:
+    # A key of its own: its list holds only what this test registers.
+    key = {**bearer(await create_key(db_url)), "idempotency-key": "register-hook-1"}
+    body = {"url": "https://partner.example/retried", "events": ["round.created"]}
+    first = await client.post("/v1/webhooks", json=body, headers=key)
+    again = await client.post("/v1/webhooks", json=body, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()  # the same id, and the secret shown that once
+    assert first.headers["location"] == f"/v1/webhooks/{first.json()['id']}"
+    listed = await client.get("/v1/webhooks", headers=key)
+    assert [e["id"] for e in listed.json()["data"]] == [first.json()["id"]]
+
+    other = await client.post(
+        "/v1/webhooks", json={**body, "url": "https://partner.example/other"}, headers=key
+    )
+    assert other.status_code == 422, other.text
+    assert other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
 async def test_a_rotated_secret_overlaps_and_a_delivery_can_be_sent_again(

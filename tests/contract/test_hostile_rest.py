@@ -101,6 +101,11 @@ ACQUISITION_STATEMENT = {
         "high": {"amount": "2000", "currency": "XYZ"},
     },
 }
+WEBHOOK = {
+    "url": "https://example.com/hostile",
+    "events": ["round.created"],
+    "filter": {"company": NOBODY, "investor": NOBODY, "round_type": "SEED", "status": "REPORTED"},
+}
 # The body; the field whose refusal stops it when nothing else does; a part left as it is
 # so that it keeps doing so.
 BODIES: dict[str, tuple[dict[str, Any], JsonPath, JsonPath | None]] = {
@@ -114,6 +119,7 @@ BODIES: dict[str, tuple[dict[str, Any], JsonPath, JsonPath | None]] = {
     ),
     "postAcquisitionConfirmation": (ACQUISITION_STATEMENT, ("price", "low", "currency"), None),
     "postAcquisitionDenial": (ACQUISITION_STATEMENT, ("price", "low", "currency"), None),
+    "createWebhook": (WEBHOOK, ("filter", "company"), None),
 }
 # What uvicorn refuses itself, with a plain-text 400, before the app sees the request: a
 # request line or a header over its size limit, bytes a request line cannot hold, a NUL
