@@ -116,6 +116,15 @@ class KeysetSource:
         self.backward = page.backward
         direction, comparison = page.order_sql(descending=descending)
         sort_key, after_id = page.cursor_args
+        if (
+            page.made_under is not None
+            and sort_key is not None
+            and not _key_fits(sort_key, key_type)
+        ):
+            # Only a cursor of another list holds a key of another type (a cursor is signed:
+            # its key is one a list of ours wrote), and PostgreSQL would refuse its cast
+            # before the statement can say so: the fingerprint check below answers it.
+            sort_key = None
         if sort_key is not None:
             where += (
                 f" and ({key}, {star}.id) {comparison}"
@@ -145,6 +154,20 @@ class KeysetSource:
 
     def cursor(self, row: str) -> str:
         return cursor_sql(self._fp(), row)
+
+
+# What `{key}::text` writes for the key types of the lists whose cursors are checked in
+# the statement (a page under each of many objects).
+_KEY_TEXT = {
+    "date": re.compile(r"-?infinity|[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    "int": re.compile(r"-?[0-9]{1,9}"),
+    "numeric": re.compile(r"-?Infinity|NaN|-?[0-9]+(\.[0-9]+)?"),
+}
+
+
+def _key_fits(sort_key: str, key_type: str) -> bool:
+    pattern = _KEY_TEXT.get(key_type)
+    return pattern is None or pattern.fullmatch(sort_key) is not None
 
 
 class _Renumbered:

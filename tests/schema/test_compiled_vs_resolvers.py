@@ -10,6 +10,7 @@ the description) and those refused before either path runs (the cost limit).
 
 import asyncio
 import collections
+import json
 import os
 import re
 from collections.abc import AsyncIterator
@@ -164,6 +165,8 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
     corpus = _corpus(values)
     assert len(corpus) >= QUERIES * 0.9
     outcomes: collections.Counter[str] = collections.Counter()
+    # The first query of each outcome, to show with a failure.
+    examples: dict[str, str] = {}
     # Acquisitions are described whole: a query that asks for them compiles unless an
     # argument is refused or another part of it is not described.
     acquisitions: collections.Counter[str] = collections.Counter()
@@ -176,6 +179,7 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
         else:
             outcome = await _outcome(pool, query, variables)
             outcomes[outcome] += 1
+            examples.setdefault(outcome, f"{query}\n{json.dumps(variables)}")
             if re.search(r"\bacqui", query, re.IGNORECASE):
                 acquisitions[outcome] += 1
     print(f"\n{len(corpus)} generated queries:")
@@ -184,7 +188,9 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
     print(f"of which asking for acquisitions: {acquisitions.most_common()}")
     assert outcomes["compiled"] >= FLOOR * len(corpus)
     refused = [o for o in outcomes if o.startswith("resolvers: ")]
-    assert not refused, f"left to the resolvers: {refused}"
+    assert not refused, "left to the resolvers:\n" + "\n".join(
+        f"{o}, first:\n{examples[o]}" for o in refused
+    )
     assert acquisitions["compiled"] > 0
 
 

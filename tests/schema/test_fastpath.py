@@ -401,6 +401,35 @@ async def test_a_cursor_under_an_object_pages_that_object_only(
     assert b"made for another ordering" in answers[0].content
 
 
+async def test_a_cursor_of_another_key_type_under_an_object_is_refused_compiled(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient], pool: Pool
+) -> None:
+    # A page of rounds by amount: its cursor's key is a number, where an organization's
+    # rounds are keyed by date. PostgreSQL would refuse the cast before the statement
+    # could say the cursor is another list's.
+    fast, _ = both
+    by_amount = (
+        "{ rounds(first: 1, orderBy: {field: AMOUNT_USD, direction: DESC})"
+        " { pageInfo { endCursor } } }"
+    )
+    cursor = (await fast.post("/graphql", json={"query": by_amount})).json()["data"]["rounds"][
+        "pageInfo"
+    ]["endCursor"]
+    query = (
+        "query ($c: String) { organizations(first: 2) { edges { node { slug"
+        " rounds(first: 1, after: $c) { edges { node { id } } } } } } }"
+    )
+    document = parse_document(query)
+    operation = select_operation(document, None)
+    assert operation is not None
+    assert await compiled_answer(pool, document, operation, {"c": cursor}) is not None
+    answers = [
+        await c.post("/graphql", json={"query": query, "variables": {"c": cursor}}) for c in both
+    ]
+    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
+    assert b"made for another ordering" in answers[0].content
+
+
 @pytest.mark.parametrize(("query", "variables"), NULL_WHERE_NEEDED)
 async def test_other_queries_go_to_the_resolvers(
     both: tuple[httpx.AsyncClient, httpx.AsyncClient],
