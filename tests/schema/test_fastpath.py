@@ -302,8 +302,11 @@ def _points_aside(body: bytes) -> bytes:
 async def _raw(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
     response = await client.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
-    # Keys in order: a client sees the order, so the two paths must agree on it.
-    return json.loads(response.text, object_pairs_hook=list)
+    # Keys in order: a client sees the order, so the two paths must agree on it. The points
+    # left are the key's, not the answer's: a process on a lease (api/guard/leases.py)
+    # tells what it holds, which differs between the two apps.
+    text = re.sub(r'"remaining":[0-9]+', '"remaining":0', response.text)
+    return json.loads(text, object_pairs_hook=list)
 
 
 @pytest.mark.parametrize(("query", "variables"), FAST)
@@ -447,4 +450,4 @@ async def test_other_queries_go_to_the_resolvers(
         for c in (fast, slow)
     ]
     assert answers[0].status_code == answers[1].status_code < 500
-    assert answers[0].json() == answers[1].json()
+    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
