@@ -2,7 +2,6 @@
 the corpus; queries the fast path does not know go to the resolvers untouched."""
 
 import json
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from db.seed import seed
 from schema.fastpath import compiled_answer
 from schema.limits import parse_document, select_operation
 from tests.conftest import bearer, create_key
+from tests.graphql import points_aside
 
 MONEY = "qualifier low { amount currency } high { currency amount __typename } usd __typename"
 ROUND = f"""
@@ -295,18 +295,11 @@ async def both(db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.Asyn
             yield a, b
 
 
-def _points_aside(body: bytes) -> bytes:
-    return re.sub(rb'"remaining":[0-9]+', b'"remaining":_', body)
-
-
 async def _raw(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
     response = await client.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
-    # Keys in order: a client sees the order, so the two paths must agree on it. The points
-    # left are the key's, not the answer's: a process on a lease (api/guard/leases.py)
-    # tells what it holds, which differs between the two apps.
-    text = re.sub(r'"remaining":[0-9]+', '"remaining":0', response.text)
-    return json.loads(text, object_pairs_hook=list)
+    # Keys in order: a client sees the order, so the two paths must agree on it.
+    return json.loads(points_aside(response.content), object_pairs_hook=list)
 
 
 @pytest.mark.parametrize(("query", "variables"), FAST)
@@ -326,7 +319,7 @@ async def test_both_paths_answer_alike(
     # The same bytes: one JSON spelling on both paths (no `"key" : value` from PostgreSQL);
     # but for the points left, which each process tells as far as it knows (the other
     # holds a lease of the key's points: api/guard/leases.py).
-    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
+    assert points_aside(answers[0].content) == points_aside(answers[1].content)
     assert b'" :' not in answers[0].content
 
 
@@ -364,7 +357,7 @@ async def test_refused_arguments_are_answered_with_the_resolvers_errors(
     assert compiled.startswith(b'"errors":')
     answers = [await c.post("/graphql", json={"query": query}) for c in both]
     assert answers[0].status_code == answers[1].status_code == 200
-    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
+    assert points_aside(answers[0].content) == points_aside(answers[1].content)
 
 
 async def test_a_cursor_under_an_object_pages_that_object_only(
@@ -391,7 +384,7 @@ async def test_a_cursor_under_an_object_pages_that_object_only(
         answers = [
             await c.post("/graphql", json={"query": query, "variables": variables}) for c in both
         ]
-        assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
+        assert points_aside(answers[0].content) == points_aside(answers[1].content)
     document = parse_document(query)
     operation = select_operation(document, None)
     assert operation is not None
@@ -400,7 +393,7 @@ async def test_a_cursor_under_an_object_pages_that_object_only(
     answers = [
         await c.post("/graphql", json={"query": backward, "variables": {"c": cursor}}) for c in both
     ]
-    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
+    assert points_aside(answers[0].content) == points_aside(answers[1].content)
     assert b"made for another ordering" in answers[0].content
 
 
@@ -429,7 +422,7 @@ async def test_a_cursor_of_another_key_type_under_an_object_is_refused_compiled(
     answers = [
         await c.post("/graphql", json={"query": query, "variables": {"c": cursor}}) for c in both
     ]
-    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
+    assert points_aside(answers[0].content) == points_aside(answers[1].content)
     assert b"made for another ordering" in answers[0].content
 
 
@@ -450,4 +443,4 @@ async def test_other_queries_go_to_the_resolvers(
         for c in (fast, slow)
     ]
     assert answers[0].status_code == answers[1].status_code < 500
-    assert _points_aside(answers[0].content) == _points_aside(answers[1].content)
+    assert points_aside(answers[0].content) == points_aside(answers[1].content)
