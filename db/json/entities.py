@@ -99,7 +99,17 @@ class Lookup:
     """One object by a key (the root fields): the arguments say which type and key."""
 
 
-Kind = Expr | Embedded | One | Many | Either | Connection | Listed | Lookup
+@dataclass(frozen=True, slots=True)
+class ById:
+    """Objects by id (the arguments: a list of uuids), in that order, null for an id no
+    row of `table` has: each row as a `type`, or `node` of the row."""
+
+    table: str
+    type: str | None = None
+    node: "Either | None" = None
+
+
+Kind = Expr | Embedded | One | Many | Either | Connection | Listed | Lookup | ById
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,6 +580,51 @@ ENTITIES["Organization"].fields.update(
             "acquisitions {c}",
             "{c}.target_id = {t}.id",
             "coalesce({c}.announced_on, '-infinity'::date) desc, {c}.id desc",
+        ),
+    }
+)
+
+
+# What the REST representations (api/rest/views.py) show that GraphQL shows otherwise:
+# an investor's kind, the ids of what a row belongs to, money's amounts bare. And the
+# objects of each type by id, for the change feed and webhook events.
+ENTITIES["Organization"].fields["kind"] = Expr("'organization'")
+ENTITIES["Person"].fields["kind"] = Expr("'person'")
+ENTITIES["Participation"].fields["roundId"] = Expr("public_id('rnd', {t}.round_id)")
+ENTITIES["Claim"].fields.update(
+    {
+        "roundId": Expr("public_id('rnd', {t}.round_id)"),
+        "acquisitionId": Expr("public_id('acq', {t}.acquisition_id)"),
+        "participationId": Expr("public_id('par', {t}.participation_id)"),
+    }
+)
+ENTITIES["MoneyEstimate"].fields.update(
+    {
+        "currency": Expr("{m}.currency"),
+        "lowAmount": Expr("{m}.low::text"),
+        "highAmount": Expr("{m}.high::text"),
+    }
+)
+# A claim about an acquisition: REST shows what it says of the deal's terms too.
+ENTITIES["AcquisitionClaim"] = ENTITIES["Claim"]
+ENTITIES["Query"].fields.update(
+    {
+        "organizationsById": ById("organizations", "Organization"),
+        "roundsById": ById("rounds", "Round"),
+        "participationsById": ById("participations", "Participation"),
+        "acquisitionsById": ById("acquisitions", "Acquisition"),
+        "sourcesById": ById("sources", "Source"),
+        "claimsById": ById(
+            "claims",
+            node=Either(
+                (
+                    (
+                        "{t}.acquisition_id is null",
+                        One("Claim", "claims {c}", "{c}.id = {t}.id"),
+                    ),
+                    ("true", One("AcquisitionClaim", "claims {c}", "{c}.id = {t}.id")),
+                )
+            ),
         ),
     }
 )

@@ -14,7 +14,7 @@ written again by orjson, as the resolvers' answers are.
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -23,6 +23,7 @@ from db.infra.pagination import another_scope
 from db.infra.types import Executor
 from db.json.entities import (
     ENTITIES,
+    ById,
     Connection,
     Either,
     Embedded,
@@ -91,10 +92,14 @@ class Key:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, *, counted: bool = False) -> None:
         self.sql = SqlBuilder()
         self.failures: list[Failure] = []
         self.without_jit = False
+        # When counted: how many JSON objects each list of nodes holds (a REST page's
+        # price is its objects, api/guard/answer_size.py), so the answer is not parsed
+        # to count them.
+        self.counted: list[str] | None = [] if counted else None
 
     def failed(self, failure: Failure) -> str:
         self.failures.append(failure)
@@ -144,19 +149,12 @@ class _Compiler:
                     for when, one in options
                 )
                 return f"case {cases} end"
-            case Many(type_name, table, on, order, as_of_table, as_of_on):
+            case Many(type_name, order=order):
                 c = sql.alias("c")
-                names = {**env, "c": c, "as_of": as_of or ""}
-                if as_of is not None and as_of_table is not None:
-                    table = as_of_table
-                where = on.format_map(names)
-                if as_of is not None and as_of_on is not None:
-                    where += f" and {as_of_on.format_map(names)}"
+                related = self.many_rows(kind, c, env, as_of)
                 node = self.object(type_name, f.of(type_name), {"t": c}, as_of)
-                return (
-                    f"coalesce((select json_agg({node} order by {order.format_map(names)})"
-                    f" from {table.format_map(names)} where {where}), '[]'::json)"
-                )
+                order = order.format_map({**env, "c": c, "as_of": as_of or ""})
+                return f"coalesce((select json_agg({node} order by {order}) {related}), '[]'::json)"
             case Connection(type_name, make_source, node, edge):
                 source = make_source(sql, f.args, env.get("t", ""))
                 page = self.connection(type_name, source, f, node, edge)
@@ -181,7 +179,76 @@ class _Compiler:
                 return f"(select {listed} from {rows.sql} {c})"
             case Lookup():
                 return self.lookup(f)
+            case ById(table, type_name, node_kind):
+                assert isinstance(f.args, list)
+                c = sql.alias("c")
+                if node_kind is None:
+                    assert type_name is not None
+                    node = self.object(type_name, f.of(type_name), {"t": c}, None)
+                else:
+                    node = self.field(node_kind, f, {"t": c}, None)
+                return (
+                    f"(select coalesce(json_agg(case when {c}.id is null then null else {node} end"
+                    f" order by k.n), '[]'::json) from unnest({sql.param(f.args, 'uuid[]')})"
+                    f" with ordinality k (id, n) left join {table} {c} on {c}.id = k.id)"
+                )
         raise UnsupportedSelection(f.name)
+
+    def many_rows(self, kind: Many, c: str, env: dict[str, str], as_of: str | None) -> str:
+        """`from ... where ...` of a Many's rows, aliased `c`."""
+        names = {**env, "c": c, "as_of": as_of or ""}
+        table = kind.table
+        if as_of is not None and kind.as_of_table is not None:
+            table = kind.as_of_table
+        where = kind.on.format_map(names)
+        if as_of is not None and kind.as_of_on is not None:
+            where += f" and {kind.as_of_on.format_map(names)}"
+        return f"from {table.format_map(names)} where {where}"
+
+    def objects(
+        self, type_name: str, fields: tuple[Field, ...], env: dict[str, str], as_of: str | None
+    ) -> str:
+        """How many JSON objects `object()` builds of these fields: itself and those below."""
+        entity = ENTITIES[type_name]
+        if entity.timeless:
+            as_of = None
+        terms = ["1"]
+        for f in fields:
+            match entity.fields.get(f.name):
+                case Expr() | None:
+                    continue
+                case Embedded(inner_type, bindings):
+                    inner = {name: value.format_map(env) for name, value in bindings.items()}
+                    count = self.objects(inner_type, f.of(inner_type), inner, as_of)
+                    null_if = ENTITIES[inner_type].null_if
+                    if null_if is not None:
+                        count = f"case when {null_if.format_map(inner)} then 0 else {count} end"
+                    terms.append(count)
+                case One() as one:
+                    terms.append(self.one_objects(one, f, env))
+                case Either(options):
+                    cases = " ".join(
+                        f"when {when.format_map(env)} then {self.one_objects(one, f, env)}"
+                        for when, one in options
+                    )
+                    terms.append(f"coalesce(case {cases} end, 0)")
+                case Many() as many:
+                    c = self.sql.alias("c")
+                    count = self.objects(many.type, f.of(many.type), {"t": c}, as_of)
+                    related = self.many_rows(many, c, env, as_of)
+                    terms.append(f"coalesce((select sum({count}) {related}), 0)")
+                case _:
+                    raise UnsupportedSelection(f"objects of {type_name}.{f.name}")
+        return f"({' + '.join(terms)})"
+
+    def one_objects(self, kind: One, f: Field, env: dict[str, str]) -> str:
+        c = self.sql.alias("c")
+        names = {**env, "c": c}
+        count = self.objects(kind.type, f.of(kind.type), {"t": c}, None)
+        return (
+            f"coalesce((select {count} from {kind.table.format_map(names)}"
+            f" where {kind.on.format_map(names)}), 0)"
+        )
 
     def one(self, kind: One, f: Field, env: dict[str, str]) -> str:
         c = self.sql.alias("c")
@@ -194,6 +261,10 @@ class _Compiler:
     def lookup(self, f: Field) -> str:
         key = f.args
         assert isinstance(key, Key)
+        return self.keyed(key, lambda c, as_of: self.object(key.type, f.of(key.type), c, as_of))
+
+    def keyed(self, key: Key, build: Callable[[dict[str, str], str | None], str]) -> str:
+        """What `build` makes of the row `key` names (null when there is none)."""
         entity = ENTITIES[key.type]
         c = self.sql.alias("c")
         as_of = None if key.as_of is None else self.sql.param(key.as_of, "timestamptz")
@@ -201,9 +272,9 @@ class _Compiler:
         if table is None:
             raise UnsupportedSelection(f"{key.type} by {key.column}")
         table = table.format_map({"as_of": as_of or ""})
-        node = self.object(key.type, f.of(key.type), {"t": c}, as_of)
-        value = self.sql.param(key.value, key.sql_type)
-        return f"(select {node} from {table} {c} where {c}.{key.column} = {value})"
+        value = build({"t": c}, as_of)
+        equals = self.sql.param(key.value, key.sql_type)
+        return f"(select {value} from {table} {c} where {c}.{key.column} = {equals})"
 
     def connection(
         self,
@@ -251,6 +322,35 @@ class _Compiler:
                             part.key,
                             f"coalesce(json_agg({json_object_sql(edge)} order by {order})"
                             f" filter (where {in_page}), '[]'::json)",
+                        )
+                    )
+                case "nodes":
+                    # The page's nodes as a plain list (REST's `data`).
+                    if node_kind is None:
+                        nodes = self.object(type_name, part.of(type_name), {"t": x}, source.as_of)
+                    else:
+                        nodes = self.field(node_kind, part, {"t": x}, source.as_of)
+                    pairs.append(
+                        (
+                            part.key,
+                            f"coalesce(json_agg({nodes} order by {order})"
+                            f" filter (where {in_page}), '[]'::json)",
+                        )
+                    )
+                    if self.counted is not None:
+                        count = self.objects(type_name, part.of(type_name), {"t": x}, source.as_of)
+                        self.counted.append(
+                            f"(select coalesce(sum({count}), 0) from {source.fetched} {x}"
+                            f" where {in_page})"
+                        )
+                case "nextCursor":
+                    # The cursor of the page's last row when another page follows.
+                    pairs.append(
+                        (
+                            part.key,
+                            f"case when {source.has_next}"
+                            f" then (array_agg({source.cursor(x)} order by {reverse})"
+                            f" filter (where {in_page}))[1] end",
                         )
                     )
                 case "pageInfo":
@@ -315,3 +415,47 @@ async def answer(db: Executor, fields: tuple[Field, ...]) -> Answer:
     else:
         text = await db.fetchval(s.sql, *s.args)
     return Answer(orjson.loads(text), s.failures)
+
+
+def field_statement(field: Field, of: Key | None = None, *, counted: bool = False) -> Statement:
+    """The statement whose one text value is one field's JSON: a field of Query, or of the
+    object `of` names (null when there is none). When counted, a second value says how
+    many JSON objects its lists of nodes hold."""
+    compiler = _Compiler(counted=counted)
+    if of is None:
+        value = compiler.field(ENTITIES["Query"].fields[field.name], field, {}, None)
+    else:
+        kind = ENTITIES[of.type].fields[field.name]
+        value = compiler.keyed(of, lambda env, as_of: compiler.field(kind, field, env, as_of))
+    columns = f"({value})::text"
+    if compiler.counted is not None:
+        columns += f", ({' + '.join(compiler.counted) or '0'})::int"
+    return Statement(
+        f"select {columns}", compiler.sql.args, compiler.failures, compiler.without_jit
+    )
+
+
+async def _run(db: Executor, s: Statement) -> list[object]:
+    if s.without_jit:
+        [row] = await fetch_without_jit(db, s.sql, *s.args)
+        return list(row)
+    found = await db.fetchrow(s.sql, *s.args)
+    assert found is not None
+    return list(found)
+
+
+async def field_json(db: Executor, field: Field, of: Key | None = None) -> str | None:
+    """One field's JSON as PostgreSQL writes it: of Query, or of the object `of` names
+    (None when there is none)."""
+    [text] = await _run(db, field_statement(field, of))
+    assert text is None or isinstance(text, str)
+    return text
+
+
+async def counted_field_json(db: Executor, field: Field) -> tuple[str, int]:
+    """A field of Query's JSON as PostgreSQL writes it, and how many JSON objects its
+    lists of nodes hold."""
+    text, objects = await _run(db, field_statement(field, counted=True))
+    assert isinstance(text, str)
+    assert isinstance(objects, int)
+    return text, objects
