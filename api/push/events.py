@@ -1,5 +1,5 @@
 """Webhook events from change-feed entries: the event's name, its body (the entity as
-the REST API shows it, api/rest/representations.py), and what endpoint filters match.
+the REST API shows it, api/rest/views.py), and what endpoint filters match.
 
 A round, participation or acquisition change that moves its status or stage is
 `<entity>.status_changed`, with the previous and new values and the claim and source
@@ -15,20 +15,9 @@ from typing import Any
 
 import orjson
 
-from api.rest.representations import (
-    acquisition_detail_json,
-    investments_json,
-    organization_json,
-    round_detail_json,
-    source_json,
-)
-from db.acquisitions import list_acquisitions_by_ids
+from api.rest.views import JSON, Entity, event_states
 from db.infra.ids import Kind, decode_any_id, encode_id
 from db.infra.types import Connection
-from db.organizations import list_organizations_by_ids
-from db.participations import list_participations_by_ids
-from db.provenance import list_sources_by_ids
-from db.rounds import list_rounds_by_ids
 from db.webhooks.endpoints import Endpoint
 from db.webhooks.feed import FeedEntry, status_of
 
@@ -106,32 +95,21 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
     def ids(entity: str) -> list[uuid.UUID]:
         return sorted({e.entity_id for e in alive if e.entity == entity})
 
-    rounds = {}
-    for r in await list_rounds_by_ids(conn, ids("round")):
-        if r is not None:
-            rounds[r.id] = await round_detail_json(conn, r)
-    found_participations = [
-        p for p in await list_participations_by_ids(conn, ids("participation")) if p is not None
-    ]
-    participations = {
-        p.id: rep
-        for p, rep in zip(
-            found_participations,
-            await investments_json(conn, found_participations),
-            strict=True,
-        )
+    wanted: dict[Entity, list[uuid.UUID]] = {
+        entity: ids(entity) for entity in ("round", "participation", "acquisition", "organization")
     }
-    acquisitions = {}
-    for a in await list_acquisitions_by_ids(conn, ids("acquisition")):
-        if a is not None:
-            acquisitions[a.id] = await acquisition_detail_json(conn, a)
-    organizations = {
-        o.id: organization_json(o)
-        for o in await list_organizations_by_ids(conn, ids("organization"))
-        if o is not None
+    wanted["source"] = sorted({e.source_id for e in alive if e.source_id is not None})
+    states = await event_states(conn, wanted)
+    shown: dict[Entity, dict[uuid.UUID, JSON]] = {
+        entity: {i: s for i, s in zip(found, states[entity], strict=True) if s is not None}
+        for entity, found in wanted.items()
     }
-    source_ids = sorted({e.source_id for e in alive if e.source_id is not None})
-    sources = {s.id: source_json(s) for s in await list_sources_by_ids(conn, source_ids) if s}
+    rounds, participations = shown["round"], shown["participation"]
+    acquisitions, organizations, sources = (
+        shown["acquisition"],
+        shown["organization"],
+        shown["source"],
+    )
 
     events = []
     for entry, type_ in typed:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Annotated
 
+import orjson
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,8 +16,8 @@ from starlette.routing import Route
 
 from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
-from api.rest.protocol import QueryParams, json_answer, json_bytes_answer
-from api.rest.representations import acquisition_detail_json
+from api.rest.protocol import QueryParams, json_bytes_answer
+from api.rest.views import ACQUISITION, acquisition_detail, page_of, shown_page
 from api.rest.writes import (
     EntityBody,
     EstimateBody,
@@ -39,12 +40,11 @@ from db.acquisitions import (
     AcquisitionFilter,
     AcquisitionOrder,
     acquisitions_scope,
-    list_acquisitions_by_ids,
 )
 from db.infra.errors import BadInput, NotFound
 from db.infra.ids import InvalidId, Kind, decode_id
 from db.infra.types import Connection, Pool
-from db.json.acquisitions import render_rest_acquisitions
+from db.json.acquisitions import AcquisitionsArgs
 from db.organizations import fetch_organization
 from schema.enums import AcquisitionTerms, DealStage, DealStatus
 from schema.scan_cost import acquisitions_scan
@@ -113,11 +113,10 @@ async def list_acquisitions_endpoint(request: Request) -> Response:
     )
     if (refusal := await charge_more(request, 1 + scan)) is not None:
         return refusal.problem()
-    # One statement builds the whole answer, as of a time too (db/json/acquisitions.py).
+    # One statement builds the whole answer, as of a time too.
     scope = acquisitions_scope(found_filter, order)
-    body = await render_rest_acquisitions(
-        pool, filter=found_filter, order=order, page=params.page(scope), scope=scope
-    )
+    args = AcquisitionsArgs(found_filter, order, params.page(scope), scope)
+    body, _ = await shown_page(pool, page_of("acquisitions", args, "Acquisition", ACQUISITION))
     return json_bytes_answer(request, body)
 
 
@@ -129,11 +128,11 @@ async def get_acquisition_endpoint(request: Request) -> Response:
         acquisition_id = decode_id(Kind.ACQUISITION, public_id)
     except InvalidId as e:
         raise NotFound(f"id: {e}", field="id") from None
-    [found] = await list_acquisitions_by_ids(pool, [acquisition_id], as_of=as_of)
-    if found is None:
+    body = await acquisition_detail(pool, acquisition_id, as_of)
+    if body is None:
         known = "" if as_of is None else f" known as of {as_of.isoformat()}"
         raise NotFound(f"no acquisition{known} has the id {public_id!r}", field="id")
-    return json_answer(request, await acquisition_detail_json(pool, found, as_of))
+    return json_bytes_answer(request, body)
 
 
 class AcquisitionReportBody(_Body):
@@ -186,10 +185,10 @@ class AcquisitionStatusBody(_Body):
 
 
 async def _written(conn: Connection, result: AcquisitionWriteResult) -> Written:
-    [found] = await list_acquisitions_by_ids(conn, [result.acquisition_id])
-    assert found is not None  # written in this very transaction
-    body = await acquisition_detail_json(conn, found)
-    return Written(body, result.created, f"/v1/acquisitions/{body['id']}")
+    body = await acquisition_detail(conn, result.acquisition_id)
+    assert body is not None  # written in this very transaction
+    shown = orjson.loads(body)
+    return Written(shown, result.created, f"/v1/acquisitions/{shown['id']}")
 
 
 async def _report_written(conn: Connection, report: AcquisitionReport, key: uuid.UUID) -> Written:

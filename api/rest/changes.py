@@ -8,13 +8,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.rest.protocol import QueryParams, json_answer
-from api.rest.representations import JSON, Entity, states_json_by_ids
+from api.rest.views import JSON, Entity, feed_states
 from api.state import pool_of
 from db.changes import START, Change, FeedPosition, list_changes
 from db.infra.errors import BadInput
 from db.infra.types import Pool
 
-# The feed's entity names (the check constraint on changes.entity) are the renderer's.
+# The feed's entity names (the check constraint on changes.entity) are the views'.
 _ENTITIES: dict[str, Entity] = {name: name for name in get_args(Entity)}
 
 
@@ -54,17 +54,17 @@ async def list_changes_endpoint(request: Request) -> Response:
 
 
 async def _states(pool: Pool, changes: list[Change]) -> list[JSON | None]:
-    """Each entry's entity as its route shows it now (one query per kind on the page);
-    None after a delete, and for an entity deleted since (a later entry says so)."""
-    wanted: dict[str, set[uuid.UUID]] = {}
+    """Each entry's entity as its route shows it now (one statement for the page); None
+    after a delete, and for an entity deleted since (a later entry says so)."""
+    wanted: dict[Entity, set[uuid.UUID]] = {}
     for c in changes:
         if c.operation != "delete":
-            wanted.setdefault(c.entity, set()).add(c.row_id)
+            wanted.setdefault(_ENTITIES[c.entity], set()).add(c.row_id)
+    ordered = {entity: sorted(ids) for entity, ids in wanted.items()}
+    states = await feed_states(pool, ordered)
     shown: dict[tuple[str, uuid.UUID], JSON | None] = {}
-    for entity, ids in wanted.items():
-        ordered = sorted(ids)
-        answers = await states_json_by_ids(pool, _ENTITIES[entity], ordered)
-        shown.update(((entity, i), a) for i, a in zip(ordered, answers, strict=True))
+    for entity, ids in ordered.items():
+        shown.update(((entity, i), a) for i, a in zip(ids, states[entity], strict=True))
     return [shown.get((c.entity, c.row_id)) for c in changes]
 
 

@@ -9,15 +9,15 @@ from starlette.routing import Route
 from api.guard.answer_size import tell_objects
 from api.guard.ratelimit import charge_more
 from api.ops.replica import read_pool
-from api.rest.protocol import QueryParams, json_answer, json_bytes_answer, list_body
-from api.rest.representations import round_detail_json, rounds_json
+from api.rest.protocol import QueryParams, json_bytes_answer
+from api.rest.views import ROUND, page_of, round_detail, shown_page
 from api.state import table_sizes_of
 from db.infra.errors import BadInput, NotFound
 from db.infra.ids import InvalidId, Kind, decode_id
 from db.infra.types import Pool
-from db.json.rest import render_rest_rounds
+from db.json.sources import RoundsArgs
 from db.organizations import fetch_investor_id, fetch_organization
-from db.rounds import RoundFilter, RoundOrder, list_rounds, list_rounds_by_ids, rounds_scope
+from db.rounds import RoundFilter, RoundOrder, rounds_scope
 from schema.enums import DealStage, DealStatus, RoundType
 from schema.scan_cost import rounds_scan
 
@@ -94,21 +94,14 @@ async def list_rounds_endpoint(request: Request) -> Response:
     )
     if (refusal := await charge_more(request, 1 + scan)) is not None:
         return refusal.problem()
-    if round_filter.as_of is None:
-        # The present: one statement builds the whole answer (db/json/rest.py).
-        body, objects = await render_rest_rounds(
-            pool,
-            filter=round_filter,
-            order=order,
-            page=request_page,
-            scope=rounds_scope(round_filter, order),
-        )
-        tell_objects(request, objects)
-        return json_bytes_answer(request, body)
-    page = await list_rounds(pool, filter=round_filter, order=order, page=request_page)
-    return json_answer(
-        request, list_body(await rounds_json(pool, page.items, round_filter.as_of), page)
+    # One statement builds the whole answer, as of a time too, and counts its objects.
+    scope = rounds_scope(round_filter, order)
+    body, objects = await shown_page(
+        pool,
+        page_of("rounds", RoundsArgs(round_filter, order, request_page, scope), "Round", ROUND),
     )
+    tell_objects(request, objects)
+    return json_bytes_answer(request, body)
 
 
 async def get_round_endpoint(request: Request) -> Response:
@@ -119,11 +112,11 @@ async def get_round_endpoint(request: Request) -> Response:
         round_id = decode_id(Kind.ROUND, public_id)
     except InvalidId as e:
         raise NotFound(f"id: {e}", field="id") from None
-    [found] = await list_rounds_by_ids(pool, [round_id], as_of=as_of)
-    if found is None:
+    body = await round_detail(pool, round_id, as_of)
+    if body is None:
         known = "" if as_of is None else f" known as of {as_of.isoformat()}"
         raise NotFound(f"no round{known} has the id {public_id!r}", field="id")
-    return json_answer(request, await round_detail_json(pool, found, as_of))
+    return json_bytes_answer(request, body)
 
 
 routes = [

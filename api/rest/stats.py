@@ -7,11 +7,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.ops.replica import read_pool
-from api.rest.protocol import QueryParams, json_answer
-from api.rest.representations import round_stats_json
+from api.rest.protocol import QueryParams, json_bytes_answer
 from api.rest.rounds import FILTER_PARAMETERS, round_filter_of
+from api.rest.views import STATS_BUCKET, shown_stats
 from db.infra.errors import BadInput
-from db.stats import Dimension, Period, check_group_by, round_stats
+from db.json.sources import StatsArgs
+from db.stats import Dimension, Period, check_group_by, too_many_buckets
 
 # group_by's words: a period's length stands for PERIOD of that length.
 _PERIODS: dict[str, Period] = {p.lower(): p for p in get_args(Period)}
@@ -43,14 +44,11 @@ async def round_stats_endpoint(request: Request) -> Response:
     pool = await read_pool(request)
     params = QueryParams(request, (*FILTER_PARAMETERS, "group_by"))
     group_by, period = _group_by(params)
-    found = await round_stats(
-        pool,
-        filter=await round_filter_of(pool, params),
-        group_by=group_by,
-        period=period,
-        group_by_field="group_by",
-    )
-    return json_answer(request, {"data": round_stats_json(found, period)})
+    args = StatsArgs(await round_filter_of(pool, params), tuple(group_by), period)
+    body = await shown_stats(pool, args, STATS_BUCKET)
+    if body is None:
+        raise too_many_buckets("group_by")
+    return json_bytes_answer(request, body)
 
 
 routes = [Route("/stats/rounds", round_stats_endpoint, methods=["GET"])]

@@ -7,13 +7,15 @@ The change feed and webhook events show entities in these shapes too, so that a 
 built from them matches the routes.
 """
 
+import datetime
 import uuid
 from typing import Any, Literal
 
 import orjson
 
 from db.infra.types import Executor
-from db.json.select import Field, Key, answer, counted_field_json, field_json
+from db.json.select import FAILED, Field, Key, answer, counted_field_json, field_json
+from db.json.sources import StatsArgs
 
 JSON = dict[str, Any]
 Selection = tuple[Field, ...]
@@ -228,6 +230,37 @@ async def shown_page(db: Executor, field: Field) -> tuple[bytes, int]:
     `data` holds (its price): a list of up to 100 rounds is sent as built, never parsed."""
     text, objects = await counted_field_json(db, field)
     return text.encode(), objects
+
+
+async def shown_stats(db: Executor, args: StatsArgs, bucket: Selection) -> bytes | None:
+    """`{"data": [...]}`: the buckets of roundStats, each shown as `bucket`; None when
+    they would be too many."""
+    field = Field("data", "roundStats", args, {"RoundStatsBucket": bucket})
+    found = (await answer(db, (field,))).data
+    assert isinstance(found, dict)
+    if isinstance(found["data"], dict) and FAILED in found["data"]:
+        return None
+    return orjson.dumps(found)
+
+
+def _one(type_name: str, item: Selection, id: uuid.UUID, as_of: datetime.datetime | None) -> Field:
+    return Field("one", type_name, Key(type_name, "id", id, "uuid", as_of), {type_name: item})
+
+
+async def round_detail(
+    db: Executor, round_id: uuid.UUID, as_of: datetime.datetime | None = None
+) -> bytes | None:
+    """GET /v1/rounds/{id}: a round with all that is known of it; as of a time, what was
+    recorded by then (None for a round not known then)."""
+    return await shown(db, _one("Round", ROUND_DETAIL, round_id, as_of))
+
+
+async def acquisition_detail(
+    db: Executor, acquisition_id: uuid.UUID, as_of: datetime.datetime | None = None
+) -> bytes | None:
+    """GET /v1/acquisitions/{id}: an acquisition with its claims and history, as
+    round_detail()."""
+    return await shown(db, _one("Acquisition", ACQUISITION_DETAIL, acquisition_id, as_of))
 
 
 Entity = Literal["organization", "round", "participation", "claim", "acquisition", "source"]

@@ -30,7 +30,7 @@ from starlette.routing import Route
 from api.guard.auth import principal_of
 from api.ops.replica import position_headers
 from api.rest.protocol import problem
-from api.rest.representations import round_detail_json
+from api.rest.views import round_detail
 from api.state import pool_of
 from db.access.idempotency import claim_key, store_answer
 from db.infra.ids import InvalidId, Kind, decode_id
@@ -50,7 +50,6 @@ from db.reports import (
     report_round,
     state_status,
 )
-from db.rounds import list_rounds_by_ids
 from schema.enums import AmountQualifier, DealStage, RoundType, SourceKind
 
 _Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -225,10 +224,10 @@ _STATUS_BY_CODE = {"FORBIDDEN": 403, "SOURCE_MISMATCH": 409}
 
 
 async def round_written(conn: Connection, result: WriteResult) -> Written:
-    [found] = await list_rounds_by_ids(conn, [result.round_id])
-    assert found is not None  # written in this very transaction
-    body = await round_detail_json(conn, found)
-    return Written(body, result.created, f"/v1/rounds/{body['id']}")
+    body = await round_detail(conn, result.round_id)
+    assert body is not None  # written in this very transaction
+    shown = orjson.loads(body)
+    return Written(shown, result.created, f"/v1/rounds/{shown['id']}")
 
 
 async def run_write(request: Request, raw: bytes, write: Write) -> Response:

@@ -246,3 +246,23 @@ async def test_the_feed_and_events_show_what_they_showed(pool: Pool) -> None:
     assert orjson.dumps(events["organization"]) == orjson.dumps(
         [None if o is None else old.organization_json(o) for o in organizations]
     )
+
+
+@pytest.mark.parametrize(
+    "group_by",
+    [(), ("PERIOD", "ROUND_TYPE"), ("STATUS", "STAGE", "COUNTRY"), ("INVESTOR",)],
+)
+async def test_the_figures_are_the_bytes_they_were(pool: Pool, group_by: tuple[str, ...]) -> None:
+    from api.rest.views import STATS_BUCKET, shown_stats
+    from db.json.sources import StatsArgs
+    from db.stats import round_stats
+
+    for as_of in (None, *(await _moments(pool))[1:3]):
+        for period in ("YEAR", "QUARTER"):
+            f = RoundFilter(as_of=as_of)
+            args = StatsArgs(f, group_by, period)  # type: ignore[arg-type]
+            found = await round_stats(
+                pool, filter=f, group_by=group_by, period=period, group_by_field="group_by"  # type: ignore[arg-type]
+            )
+            before = orjson.dumps({"data": old.round_stats_json(found, period)})
+            assert await shown_stats(pool, args, STATS_BUCKET) == before
