@@ -243,8 +243,11 @@ async def shown_stats(db: Executor, args: StatsArgs, bucket: Selection) -> bytes
     return orjson.dumps(found)
 
 
-def _one(type_name: str, item: Selection, id: uuid.UUID, as_of: datetime.datetime | None) -> Field:
-    return Field("one", type_name, Key(type_name, "id", id, "uuid", as_of), {type_name: item})
+def _one(
+    name: str, type_name: str, item: Selection, id: uuid.UUID, as_of: datetime.datetime | None
+) -> Field:
+    """Query's field `name` (a lookup): the object of `type_name` with this id, as `item`."""
+    return Field(name, name, Key(type_name, "id", id, "uuid", as_of), {type_name: item})
 
 
 async def round_detail(
@@ -252,7 +255,7 @@ async def round_detail(
 ) -> bytes | None:
     """GET /v1/rounds/{id}: a round with all that is known of it; as of a time, what was
     recorded by then (None for a round not known then)."""
-    return await shown(db, _one("Round", ROUND_DETAIL, round_id, as_of))
+    return await shown(db, _one("round", "Round", ROUND_DETAIL, round_id, as_of))
 
 
 async def acquisition_detail(
@@ -260,7 +263,7 @@ async def acquisition_detail(
 ) -> bytes | None:
     """GET /v1/acquisitions/{id}: an acquisition with its claims and history, as
     round_detail()."""
-    return await shown(db, _one("Acquisition", ACQUISITION_DETAIL, acquisition_id, as_of))
+    return await shown(db, _one("acquisition", "Acquisition", ACQUISITION_DETAIL, acquisition_id, as_of))
 
 
 Entity = Literal["organization", "round", "participation", "claim", "acquisition", "source"]

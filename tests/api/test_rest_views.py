@@ -18,15 +18,15 @@ from api.rest import representations as old
 from api.rest.protocol import list_body
 from api.rest.views import (
     ACQUISITION,
-    ACQUISITION_DETAIL,
     CO_INVESTOR,
     INVESTMENT,
     ORGANIZATION,
     ROUND,
-    ROUND_DETAIL,
+    acquisition_detail,
     event_states,
     feed_states,
     page_of,
+    round_detail,
     shown,
     shown_page,
 )
@@ -99,15 +99,7 @@ async def test_a_round_and_an_acquisition_are_the_bytes_they_were(pool: Pool) ->
         for round_id, found in zip(
             round_ids, await list_rounds_by_ids(pool, round_ids, as_of=as_of), strict=True
         ):
-            new = await shown(
-                pool,
-                Field(
-                    "round",
-                    "round",
-                    Key("Round", "id", round_id, "uuid", as_of),
-                    {"Round": ROUND_DETAIL},
-                ),
-            )
+            new = await round_detail(pool, round_id, as_of)
             if found is None:
                 assert new is None
                 continue
@@ -119,15 +111,7 @@ async def test_a_round_and_an_acquisition_are_the_bytes_they_were(pool: Pool) ->
             await list_acquisitions_by_ids(pool, acquisition_ids, as_of=as_of),
             strict=True,
         ):
-            new = await shown(
-                pool,
-                Field(
-                    "acquisition",
-                    "acquisition",
-                    Key("Acquisition", "id", a_id, "uuid", as_of),
-                    {"Acquisition": ACQUISITION_DETAIL},
-                ),
-            )
+            new = await acquisition_detail(pool, a_id, as_of)
             if a is None:
                 assert new is None
                 continue
@@ -262,7 +246,11 @@ async def test_the_figures_are_the_bytes_they_were(pool: Pool, group_by: tuple[s
             f = RoundFilter(as_of=as_of)
             args = StatsArgs(f, group_by, period)  # type: ignore[arg-type]
             found = await round_stats(
-                pool, filter=f, group_by=group_by, period=period, group_by_field="group_by"  # type: ignore[arg-type]
+                pool,
+                filter=f,
+                group_by=group_by,
+                period=period,
+                group_by_field="group_by",  # type: ignore[arg-type]
             )
             before = orjson.dumps({"data": old.round_stats_json(found, period)})
             assert await shown_stats(pool, args, STATS_BUCKET) == before
