@@ -1,6 +1,7 @@
 """The floor for REST: a bare Starlette + asyncpg handler, no key, no checks, no
 middleware, serving the same JSON as GET /v1/rounds?limit=50: it runs the very statement
-that builds that answer in PostgreSQL (db/json/rest.py), made once, and sends the bytes.
+that builds that answer in PostgreSQL (the compiler's, api/rest/views.py), made once, and
+sends the bytes.
 What dealgraph spends beyond this is its own: keys, limits, parsing, metrics, logs.
 
     DATABASE_URL=... uvicorn --factory bench.bare:app
@@ -17,15 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.rest.views import ROUND, page_of
 from db.infra.pagination import page_request
-from db.json.rest import rest_rounds_statement
+from db.json.select import field_statement
+from db.json.sources import RoundsArgs
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
 
 _FILTER, _ORDER = RoundFilter(), RoundOrder()
 _SCOPE = rounds_scope(_FILTER, _ORDER)
-_STATEMENT, _ARGS = rest_rounds_statement(
-    filter=_FILTER, order=_ORDER, page=page_request(_SCOPE, first=50), scope=_SCOPE
-)
+_ARGUMENTS = RoundsArgs(_FILTER, _ORDER, page_request(_SCOPE, first=50), _SCOPE)
+_PAGE = field_statement(page_of("rounds", _ARGUMENTS, "Round", ROUND), counted=True)
+_STATEMENT, _ARGS = _PAGE.sql, _PAGE.args
 
 
 def app() -> Starlette:

@@ -1,8 +1,8 @@
 """Reading the change feed that the triggers of migration 0004 write.
 
-An entry says which entity changed and how; what it shows of the entity is read by the
-REST representation from the entity's own tables (api/rest/representations.py), so that
-the feed and the entity routes show it alike.
+An entry says which entity changed and how; what it shows of the entity is read with the
+REST views from the entity's own tables (api/rest/views.py), so that the feed and the
+entity routes show it alike.
 """
 
 import base64

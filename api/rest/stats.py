@@ -9,7 +9,7 @@ from starlette.routing import Route
 from api.ops.replica import read_pool
 from api.rest.protocol import QueryParams, json_bytes_answer
 from api.rest.rounds import FILTER_PARAMETERS, round_filter_of
-from api.rest.views import STATS_BUCKET, shown_stats
+from api.rest.views import shown_stats
 from db.infra.errors import BadInput
 from db.json.sources import StatsArgs
 from db.stats import Dimension, Period, check_group_by, too_many_buckets
@@ -45,7 +45,7 @@ async def round_stats_endpoint(request: Request) -> Response:
     params = QueryParams(request, (*FILTER_PARAMETERS, "group_by"))
     group_by, period = _group_by(params)
     args = StatsArgs(await round_filter_of(pool, params), tuple(group_by), period)
-    body = await shown_stats(pool, args, STATS_BUCKET)
+    body = await shown_stats(pool, args)
     if body is None:
         raise too_many_buckets("group_by")
     return json_bytes_answer(request, body)

@@ -215,8 +215,8 @@ def page_of(
 
 
 def respelled(text: str | None) -> bytes | None:
-    """JSON as PostgreSQL writes it, as orjson writes it (as every answer not built whole
-    by the database is written)."""
+    """JSON as PostgreSQL writes it (`"key" : value`), as orjson writes it, as the answers
+    of these routes always were."""
     return None if text is None else orjson.dumps(orjson.loads(text))
 
 
@@ -232,10 +232,10 @@ async def shown_page(db: Executor, field: Field) -> tuple[bytes, int]:
     return text.encode(), objects
 
 
-async def shown_stats(db: Executor, args: StatsArgs, bucket: Selection) -> bytes | None:
-    """`{"data": [...]}`: the buckets of roundStats, each shown as `bucket`; None when
-    they would be too many."""
-    field = Field("data", "roundStats", args, {"RoundStatsBucket": bucket})
+async def shown_stats(db: Executor, args: StatsArgs) -> bytes | None:
+    """GET /v1/stats/rounds, `{"data": [...]}`: the buckets of roundStats; None when they
+    would be too many."""
+    field = Field("data", "roundStats", args, {"RoundStatsBucket": STATS_BUCKET})
     found = (await answer(db, (field,))).data
     assert isinstance(found, dict)
     if isinstance(found["data"], dict) and FAILED in found["data"]:
@@ -263,7 +263,9 @@ async def acquisition_detail(
 ) -> bytes | None:
     """GET /v1/acquisitions/{id}: an acquisition with its claims and history, as
     round_detail()."""
-    return await shown(db, _one("acquisition", "Acquisition", ACQUISITION_DETAIL, acquisition_id, as_of))
+    return await shown(
+        db, _one("acquisition", "Acquisition", ACQUISITION_DETAIL, acquisition_id, as_of)
+    )
 
 
 Entity = Literal["organization", "round", "participation", "claim", "acquisition", "source"]

@@ -4,8 +4,10 @@ whose single text value is the answer's JSON.
 A selection is a tree of `Field`s: the name to answer under, the field of the
 description, its arguments as the description's kind takes them (a PageRequest, a
 `Key`...), and for an object the fields asked of it per concrete type (an interface
-lists one entry per type it may be). Nothing here knows GraphQL: schema/fastpath.py
-plans the tree from a document and sends the bytes as they come.
+lists one entry per type it may be). Nothing here knows GraphQL or REST:
+schema/fastpath.py plans a tree from a GraphQL document, and api/rest/views.py declares
+one for each REST representation (a page of a connection as `nodes` and `nextCursor`;
+objects by id as the `...ById` fields).
 
 The JSON is exactly what the resolvers give: the same ids, enum names, dates, decimals
 as strings, keys in the order asked, lists in the order of the db/ functions, the same
@@ -261,7 +263,7 @@ class _Compiler:
     def lookup(self, f: Field) -> str:
         key = f.args
         assert isinstance(key, Key)
-        return self.keyed(key, lambda c, as_of: self.object(key.type, f.of(key.type), c, as_of))
+        return self.keyed(key, lambda env, as_of: self.object(key.type, f.of(key.type), env, as_of))
 
     def keyed(self, key: Key, build: Callable[[dict[str, str], str | None], str]) -> str:
         """What `build` makes of the row `key` names (null when there is none)."""

@@ -1,4 +1,4 @@
-"""SQL pieces shared by the JSON builders (db/json/select.py, db/json/rest.py).
+"""SQL pieces of the statements that build JSON (db/json/select.py and its sources).
 
 Names are spliced into the SQL as JSON keys, so only plain identifiers are accepted;
 values always travel as parameters.
@@ -10,7 +10,7 @@ _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 
 class UnsupportedSelection(ValueError):
-    """The selection asks for something the JSON builders do not render."""
+    """The selection asks for something the compiler does not build."""
 
 
 class SqlBuilder:

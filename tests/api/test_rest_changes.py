@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.rest.representations import states_json_by_ids
+from api.rest.views import feed_states
 from db.infra.ids import Kind, encode_id
 from db.infra.types import Pool
 from db.seed import seed
@@ -178,14 +178,14 @@ async def test_after_is_the_deprecated_name_of_cursor(client: httpx.AsyncClient)
     assert response.status_code == 400
 
 
-async def test_a_state_is_what_the_same_renderer_shows_by_id(
+async def test_a_state_is_what_the_same_view_shows_by_id(
     client: httpx.AsyncClient, pool: Pool
 ) -> None:
-    """What webhooks and anything else that shows an entity by its id call: the latest
-    entry of each entity holds what it shows now."""
+    """What anything that shows an entity by its id calls: the latest entry of each
+    entity holds what it shows now, and an id of another kind shows nothing."""
     mirror = Mirror()
     await mirror.sync(client)
     rounds = await pool.fetchval("select array_agg(id order by id) from rounds")
-    shown = await states_json_by_ids(pool, "round", rounds)
-    assert shown == [mirror.entities[encode_id(Kind.ROUND, r)] for r in rounds]
-    assert await states_json_by_ids(pool, "claim", [rounds[0]]) == [None]
+    shown = await feed_states(pool, {"round": rounds, "claim": [rounds[0]]})
+    assert shown["round"] == [mirror.entities[encode_id(Kind.ROUND, r)] for r in rounds]
+    assert shown["claim"] == [None]
