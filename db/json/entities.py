@@ -47,11 +47,14 @@ class Embedded:
 
 @dataclass(frozen=True, slots=True)
 class One:
-    """The row of `table` (aliased `{c}`) where `on`; null when there is none."""
+    """The row of `table` (aliased `{c}`) where `on`; null when there is none. `fk`: the
+    parent's column that references the row (a foreign key), so that the row is there
+    whenever it is set (a page counts its objects without looking the row up)."""
 
     type: str
     table: str
     on: str
+    fk: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +175,19 @@ def _investor(of: str) -> Either:
         (
             (
                 f"{{t}}.{of}_organization_id is not null",
-                One("Organization", "organizations {c}", f"{{c}}.id = {{t}}.{of}_organization_id"),
+                One(
+                    "Organization",
+                    "organizations {c}",
+                    f"{{c}}.id = {{t}}.{of}_organization_id",
+                    fk=f"{of}_organization_id",
+                ),
             ),
-            ("true", One("Person", "people {c}", f"{{c}}.id = {{t}}.{of}_person_id")),
+            (
+                "true",
+                One(
+                    "Person", "people {c}", f"{{c}}.id = {{t}}.{of}_person_id", fk=f"{of}_person_id"
+                ),
+            ),
         )
     )
 
@@ -322,7 +335,9 @@ ENTITIES: dict[str, Entity] = {
             "preMoneyValuation": _money("pre_money_valuation"),
             "postMoneyValuation": _money("post_money_valuation"),
             "announcedOn": Expr("{t}.announced_on"),
-            "company": One("Organization", "organizations {c}", "{c}.id = {t}.company_id"),
+            "company": One(
+                "Organization", "organizations {c}", "{c}.id = {t}.company_id", fk="company_id"
+            ),
             "participations": Many(
                 "Participation",
                 "participations {c}",
@@ -364,19 +379,7 @@ ENTITIES: dict[str, Entity] = {
             "isLead": Expr("{t}.is_lead"),
             "status": Expr("{t}.status"),
             "stage": Expr("{t}.stage"),
-            "investor": Either(
-                (
-                    (
-                        "{t}.investor_organization_id is not null",
-                        One(
-                            "Organization",
-                            "organizations {c}",
-                            "{c}.id = {t}.investor_organization_id",
-                        ),
-                    ),
-                    ("true", One("Person", "people {c}", "{c}.id = {t}.investor_person_id")),
-                )
-            ),
+            "investor": _investor("investor"),
             "round": One("Round", "rounds {c}", "{c}.id = {t}.round_id"),
             "claims": Many(
                 "Claim",

@@ -247,6 +247,8 @@ class _Compiler:
         c = self.sql.alias("c")
         names = {**env, "c": c}
         count = self.objects(kind.type, f.of(kind.type), {"t": c}, None)
+        if kind.fk is not None and count == "(1)":
+            return f"({{t}}.{kind.fk} is not null)::int".format_map(env)
         return (
             f"coalesce((select {count} from {kind.table.format_map(names)}"
             f" where {kind.on.format_map(names)}), 0)"
@@ -346,13 +348,15 @@ class _Compiler:
                             f" where {in_page})"
                         )
                 case "nextCursor":
-                    # The cursor of the page's last row when another page follows.
+                    # The cursor of the page's last row when another page follows, signed
+                    # for that row only (the page's rows are read again for it).
+                    y = self.sql.alias("y")
+                    last = "1" if source.backward else source.size
                     pairs.append(
                         (
                             part.key,
-                            f"case when {source.has_next}"
-                            f" then (array_agg({source.cursor(x)} order by {reverse})"
-                            f" filter (where {in_page}))[1] end",
+                            f"case when {source.has_next} then (select {source.cursor(y)}"
+                            f" from {source.fetched} {y} where {y}.n = {last}) end",
                         )
                     )
                 case "pageInfo":
