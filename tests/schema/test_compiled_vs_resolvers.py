@@ -4,12 +4,13 @@ generated queries over the whole schema, on the demo set and a slice of CrunchBa
 The corpus is drawn once, with a fixed seed (tests/schema/generated.py); each query goes
 to an app that compiles and to one that only resolves. Which queries the compiler leaves
 to the resolvers is counted by reason and printed (pytest -s). A query the compiler
-leaves to them fails the test, but for those about acquisitions (issue 17 adds them to
-the description) and those refused before either path runs (the cost limit).
+leaves to them fails the test. Queries over the cost limit are refused before either path
+runs (both must refuse them alike); enough are drawn that at least QUERIES compile.
 """
 
 import asyncio
 import collections
+import gc
 import json
 import os
 import re
@@ -41,10 +42,11 @@ from tests.conftest import bearer, create_key
 from tests.graphql import points_aside
 from tests.schema.generated import Values, query_strategy, rewrite
 
+# How many generated queries must compile and answer as the resolvers do.
 QUERIES = int(os.environ.get("DEALGRAPH_GENERATED_QUERIES", "2000"))
-# The share of generated queries the compiler answers itself: the others cost too much
-# to run at all.
-FLOOR = 0.95
+# About 1% of drawn queries are over the cost limit: drawn on top, they are checked to be
+# refused alike, and do not count towards QUERIES.
+DRAWN = QUERIES * 21 // 20
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "crunchbase"
 
 
@@ -145,7 +147,7 @@ def _corpus(values: Values) -> list[tuple[str, dict[str, Any]]]:
     drawn: list[tuple[str, dict[str, Any]]] = []
 
     @settings(
-        max_examples=QUERIES,
+        max_examples=DRAWN,
         derandomize=True,
         database=None,
         deadline=None,
@@ -160,11 +162,20 @@ def _corpus(values: Values) -> list[tuple[str, dict[str, Any]]]:
     return drawn
 
 
+# When a field's error nulls its parent, graphql-core 3.3 cancels the parent's pending
+# sibling tasks. A task cancelled before its first step never runs, so the resolver
+# coroutines it was to await were created but are never awaited, and Python warns when
+# they are collected, at a time that depends on the garbage collector (reproduced with
+# graphql-core alone: three levels of async fields beside a failing non-null field; the
+# class of graphql-core issues 236 and 269). The answer is not affected, and it is
+# compared byte for byte below: only that warning is let through here, and the garbage
+# is collected before the test ends so that it cannot show in another test.
+@pytest.mark.filterwarnings("ignore:coroutine '.*_async_resolver' was never awaited:RuntimeWarning")
 async def test_compiled_reads_answer_as_the_resolvers_do(
     both: tuple[httpx.AsyncClient, httpx.AsyncClient], values: Values, pool: Pool
 ) -> None:
     corpus = _corpus(values)
-    assert len(corpus) >= QUERIES * 0.9
+    assert len(corpus) >= QUERIES
     outcomes: collections.Counter[str] = collections.Counter()
     # The first query of each outcome, to show with a failure.
     examples: dict[str, str] = {}
@@ -187,12 +198,13 @@ async def test_compiled_reads_answer_as_the_resolvers_do(
     for outcome, n in outcomes.most_common():
         print(f"  {n:5d}  {outcome}")
     print(f"of which asking for acquisitions: {acquisitions.most_common()}")
-    assert outcomes["compiled"] >= FLOOR * len(corpus)
     refused = [o for o in outcomes if o.startswith("resolvers: ")]
     assert not refused, "left to the resolvers:\n" + "\n".join(
         f"{o}, first:\n{examples[o]}" for o in refused
     )
+    assert outcomes["compiled"] >= QUERIES
     assert acquisitions["compiled"] > 0
+    gc.collect()
 
 
 async def _both(
