@@ -26,6 +26,7 @@ from db.rounds import (
     RoundFilter,
     RoundOrder,
     company_rounds_scope,
+    count_sql,
     filter_args,
     filter_sql,
     rounds_source,
@@ -110,6 +111,7 @@ class KeysetSource:
         count_table: str,
         fp: Callable[[], str],
         as_of: str | None = None,
+        count: str | None = None,
     ) -> None:
         self._sql, self._page, self._fp = sql, page, fp
         self.as_of = as_of
@@ -138,7 +140,7 @@ class KeysetSource:
             f" from (select {star}.*, {key} as k, {key}::text as sort_key from {table}"
             f" where {where} order by {key} {direction}, {star}.id {direction} limit {limit}) x)"
         )
-        self.count = f"(select count(*) from {count_table} where {count_where})"
+        self.count = count or f"(select count(*) from {count_table} where {count_where})"
         more = f"count(*) > {self.size}"
         came_from_cursor = "true" if page.cursor is not None else "false"
         self.has_next = came_from_cursor if page.backward else more
@@ -225,6 +227,7 @@ def rounds(sql: SqlBuilder, args: RoundsArgs) -> KeysetSource:
         count_where=where,
         fp=fp,
         as_of=as_of,
+        count=f"({renumbered(count_sql(f))})",
     )
 
 
