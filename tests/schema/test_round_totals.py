@@ -95,9 +95,7 @@ async def test_totals_follow_inserts_updates_and_deletes(
     await _assert_totals(client, pool)
 
 
-async def test_a_rolled_back_write_leaves_the_totals(
-    client: httpx.AsyncClient, pool: Pool
-) -> None:
+async def test_a_rolled_back_write_leaves_the_totals(client: httpx.AsyncClient, pool: Pool) -> None:
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
