@@ -212,7 +212,7 @@ def measure(
     """Each screen against PostGraphile with the filter plugin on `db_url`, which this
     starts; the objects shown are picked in `picks_url` (by default the same database),
     so that a larger database can be asked the same screens as a smaller one."""
-    from bench.run import Request, _graphql_body, _report, _result
+    from bench.run import Request, _graphql_body, _ratio, _report, _result
 
     postgraphile = ensure_filter_plugin()
     picks = asyncio.run(pick(picks_url or db_url))
@@ -238,10 +238,10 @@ def measure(
             )
             _result(f"screen_{screen}_dealgraph{suffix}", a)
             _result(f"screen_{screen}_postgraphile{suffix}", b)
-            _report(f"screen_{screen}{suffix}", a.requests_per_second / b.requests_per_second, 1.0)
-            _report(
-                f"screen_{screen}{suffix}_p99", a.p99_ms / b.p99_ms, 1.0, higher_is_better=False
-            )
+            rate = _ratio(a.requests_per_second, b.requests_per_second)
+            _report(f"screen_{screen}{suffix}", rate, 1.0)
+            p99 = _ratio(a.p99_ms, b.p99_ms)
+            _report(f"screen_{screen}{suffix}_p99", p99, 1.0, higher_is_better=False)
 
 
 def at_scale(
@@ -249,7 +249,7 @@ def at_scale(
 ) -> None:
     """Each screen's latency on the larger database against the smaller one's, the
     objects picked in the smaller one (`db_url`), which the larger one holds too."""
-    from bench.run import Request, _graphql_body, _report, _result
+    from bench.run import Request, _graphql_body, _ratio, _report, _result
 
     picks = asyncio.run(pick(db_url))
     for screen, (mine, _) in queries(picks).items():
@@ -259,7 +259,7 @@ def at_scale(
         )
         _result(f"screen_{screen}_dealgraph_30k", a)
         _result(f"screen_{screen}_dealgraph_1m", b)
-        _report(f"scale_screen_{screen}", b.mean_ms / a.mean_ms, 1.2, higher_is_better=False)
+        _report(f"scale_screen_{screen}", _ratio(b.mean_ms, a.mean_ms), 1.2, higher_is_better=False)
 
 
 def main() -> None:
