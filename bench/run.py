@@ -33,7 +33,7 @@ import orjson
 import psutil
 
 from bench import corpus, screens
-from bench.harness import ROOT, Load, free_port, server, wrk
+from bench.harness import ROOT, Load, WrkOutputError, free_port, server, wrk
 from db.infra.pagination import Keyset, encode_cursor, load_cursor_key
 from db.rounds import RoundFilter, RoundOrder, rounds_scope
 
@@ -42,7 +42,12 @@ DATA = ROOT.parent / "shared" / "data" / "crunchbase-2013"
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # BENCH_DATABASE: another name, for a run beside another helper's database.
 DATABASE = os.environ.get("BENCH_DATABASE", "dealgraph_bench")
-MILLION = "dealgraph_bench_1m"
+MILLION = f"{DATABASE}_1m"
+# What a run can measure (--only picks some): the 30k set's goals, then the 1M scale's.
+SMALL_GOALS = (
+    "postgraphile", "screens", "corpus", "floor", "autocomplete", "typing", "deep_page", "rss",
+)  # fmt: skip
+MILLION_GOALS = ("scale", "screens_1m", "typing_1m", "deep_page_1m")
 
 LIST_QUERY = (
     "{ rounds(first: 50) { edges { node { id company { name } "
@@ -118,6 +123,15 @@ async def _admin(*statements: str) -> None:
         await admin.close()
 
 
+async def _admin_in(name: str, *statements: str) -> None:
+    conn = await asyncpg.connect(_url(name))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 async def _recreate(name: str, *, template: str = "template1") -> None:
     await _admin(
         f"drop database if exists {name} with (force)",
@@ -184,6 +198,12 @@ async def _prepare(*, reuse: bool = False) -> tuple[str, str]:
     return secret, busiest
 
 
+def _ratio(measured: float, against: float) -> float:
+    """measured / against; infinite when the other side completed nothing (PostGraphile's
+    substring search at 1M organizations may answer no request within a run)."""
+    return measured / against if against else float("inf")
+
+
 def _report(goal: str, measured: float, target: float, *, higher_is_better: bool = True) -> None:
     ok = measured >= target if higher_is_better else measured <= target
     sign = ">=" if higher_is_better else "<="
@@ -235,25 +255,43 @@ def main() -> None:
     parser.add_argument("--rss-seconds", type=int, default=60)
     parser.add_argument("--skip-million", action="store_true", help="leave out the 1M scale")
     parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated goals to measure, of "
+        + ", ".join(SMALL_GOALS + MILLION_GOALS)
+        + ", or 1m for all of the 1M scale's (default: all)",
+    )
+    parser.add_argument(
         "--reuse-database",
         action="store_true",
-        help="keep dealgraph_bench as a previous run loaded it (migrated) instead of loading"
-        " it again",
+        help=f"keep {DATABASE} (and {MILLION}) as a previous run loaded them (migrated)"
+        " instead of loading them again; the 1M database is then kept at the end",
     )
     parser.add_argument(
         "--corpus-selections", type=int, default=12, help="field selections of the corpus"
     )
     parser.add_argument("--corpus-samples", type=int, default=15, help="requests per query")
     args = parser.parse_args()
+    goals = _goals(args.only, skip_million=args.skip_million)
     postgraphile = _ensure_tools()
     secret, busiest = asyncio.run(_prepare(reuse=args.reuse_database))
-    million = not args.skip_million
+    million = any(goal in MILLION_GOALS for goal in goals)
     if million:
         started = time.monotonic()
-        rounds, organizations = asyncio.run(_grow_to_a_million())
+        reused = args.reuse_database and asyncio.run(_grown())
+        if reused:
+            _dealgraph("migrate", env={"DATABASE_URL": _url(MILLION)})
+            asyncio.run(_copy_keys())
+            # As after the grow and for the 30k database: what autovacuum would do soon
+            # after the migrations' writes (a table they filled has no visibility map
+            # yet, so its counts read the heap), done before measuring.
+            asyncio.run(_admin_in(MILLION, "vacuum (analyze)", "checkpoint"))
+        else:
+            asyncio.run(_grow_to_a_million())
+        rounds, organizations, size = asyncio.run(_sizes(MILLION))
         print(
-            f"RESULT million_rounds={rounds} organizations={organizations}"
-            f" built_seconds={time.monotonic() - started:.0f}"
+            f"RESULT million_rounds={rounds} organizations={organizations} db_mb={size}"
+            f" {'migrated' if reused else 'built'}_seconds={time.monotonic() - started:.0f}"
         )
     auth = {"Authorization": f"Bearer {secret}"}
     logs = CACHE / "logs"
@@ -266,8 +304,8 @@ def main() -> None:
         "--disable-graphiql", "--append-plugins", "postgraphile-plugin-connection-filter",
     ]  # fmt: skip
     with contextlib.ExitStack() as servers:
-        if million:
-            # 1.6 GB, built again by every run: gone once its server has stopped.
+        if million and not args.reuse_database:
+            # 1.6 GB, built again by the next run: gone once its server has stopped.
             servers.callback(
                 lambda: asyncio.run(_admin(f"drop database if exists {MILLION} with (force)"))
             )
@@ -284,6 +322,8 @@ def main() -> None:
                    ready_path="/v1/rounds", log=logs / "bare.log")
         )  # fmt: skip
         if million:
+            # Measured first, before anything else has asked it: a restarted server's
+            # first answers (its connections, cold plans and pages) are a goal too.
             servers.enter_context(
                 server([*uvicorn, "--port", str(ours_1m), "api.asgi:from_environment"],
                        port=ours_1m, env=large_env, ready_path="/healthz",
@@ -291,28 +331,62 @@ def main() -> None:
             )  # fmt: skip
         bench = Bench(auth, busiest, seconds=args.seconds, rounds=args.rounds)
         small = Targets(ours, auth, busiest)
-        bench.against_postgraphile(small, f"http://127.0.0.1:{theirs}/graphql")
-        screens.measure(bench, small.graphql, auth, _url(DATABASE), logs)
-        corpus.measure(
-            small.graphql, auth, _url(DATABASE), selections_count=args.corpus_selections,
-            samples=args.corpus_samples, seed=19,
-        )  # fmt: skip
-        bench.against_floor(small, f"http://127.0.0.1:{bare}/v1/rounds")
-        bench.autocomplete(small, f"http://127.0.0.1:{theirs}/graphql")
-        bench.typing(small, "30k")
-        bench.deep_page(small, _url(DATABASE), pages=500, label="30k")
-        samples = _rss_during_load(
-            dealgraph.pid, small.graphql, _graphql_body(LIST_QUERY), auth, args.rss_seconds
-        )
-        spread = (max(samples) - min(samples)) / statistics.mean(samples)
-        print(f"RESULT rss_mb min={min(samples):.1f} max={max(samples):.1f} samples={len(samples)}")
-        _report("rss_flat", spread, 0.05, higher_is_better=False)
-        _report("rss_max_mb", max(samples), 200, higher_is_better=False)
+        large = Targets(ours_1m, auth, busiest)
         if million:
-            large = Targets(ours_1m, auth, busiest)
+            bench.first_answers(large, "1m")
+        if "postgraphile" in goals:
+            bench.against_postgraphile(small, f"http://127.0.0.1:{theirs}/graphql")
+        if "screens" in goals:
+            screens.measure(bench, small.graphql, auth, _url(DATABASE), logs)
+        if "corpus" in goals:
+            corpus.measure(
+                small.graphql, auth, _url(DATABASE), selections_count=args.corpus_selections,
+                samples=args.corpus_samples, seed=19,
+            )  # fmt: skip
+        if "floor" in goals:
+            bench.against_floor(small, f"http://127.0.0.1:{bare}/v1/rounds")
+        if "autocomplete" in goals:
+            bench.autocomplete(small, f"http://127.0.0.1:{theirs}/graphql")
+        if "typing" in goals:
+            bench.typing(small, "30k")
+        if "deep_page" in goals:
+            bench.deep_page(small, _url(DATABASE), pages=500, label="30k")
+        if "rss" in goals:
+            samples = _rss_during_load(
+                dealgraph.pid, small.graphql, _graphql_body(LIST_QUERY), auth, args.rss_seconds
+            )
+            spread = (max(samples) - min(samples)) / statistics.mean(samples)
+            print(
+                f"RESULT rss_mb min={min(samples):.1f} max={max(samples):.1f}"
+                f" samples={len(samples)}"
+            )
+            _report("rss_flat", spread, 0.05, higher_is_better=False)
+            _report("rss_max_mb", max(samples), 200, higher_is_better=False)
+        if "scale" in goals:
             bench.at_scale(small, large)
+            screens.at_scale(bench, small.graphql, large.graphql, auth, _url(DATABASE))
+        if "screens_1m" in goals:
+            screens.measure(
+                bench, large.graphql, auth, _url(MILLION), logs, label="1m",
+                picks_url=_url(DATABASE),
+            )  # fmt: skip
+        if "typing_1m" in goals:
             bench.typing(large, "1m")
+        if "deep_page_1m" in goals:
             bench.deep_page(large, _url(MILLION), pages=10_000, label="1m")
+
+
+def _goals(only: str, *, skip_million: bool) -> tuple[str, ...]:
+    known = SMALL_GOALS + MILLION_GOALS
+    if not only:
+        return SMALL_GOALS if skip_million else known
+    asked = {g.strip() for g in only.split(",") if g.strip()}
+    if "1m" in asked:
+        asked = (asked - {"1m"}) | set(MILLION_GOALS)
+    unknown = asked - set(known)
+    if unknown:
+        raise SystemExit(f"unknown goals {sorted(unknown)}; known: {', '.join(known)}, 1m")
+    return tuple(g for g in known if g in asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,11 +459,36 @@ class Bench:
 
     def warm(self, request: Request) -> None:
         """Until the server answers (however long its first answer takes: that is
-        printed when over a second), then 2 s of load, so each run starts warm."""
+        printed when over a second), then load for a few times that long (2 s at
+        least), so each run starts warm. A side slower than a wrk run is still measured:
+        its runs say how slow."""
         first = request.answered(within=300)
         if first > 1:
             print(f"RESULT first_answer_s={first:.1f} url={request.url} body={request.body}")
-        request.load(2)
+        seconds = max(2, int(3 * first) + 1)
+        for _ in range(3):
+            try:
+                if request.load(seconds).requests_per_second > 0:
+                    return
+            except WrkOutputError as error:
+                print(f"RESULT warm_up_unmeasured {error}".replace("\n", " | "))
+        print(f"RESULT warm_up_incomplete url={request.url} body={request.body}")
+
+    def first_answers(self, ours: Targets, label: str) -> None:
+        """How long a server just started takes to answer its first requests, each
+        request asked once in turn (a user's first page after a restart), then again."""
+        for name, request in (
+            ("graphql_list", ours.graphql_list),
+            ("graphql_nested", ours.graphql_nested),
+            ("rest_list", ours.rest_list),
+            ("autocomplete", ours.query(AUTOCOMPLETE_QUERY % "sequoia")),
+        ):
+            first = request.answered(within=300)
+            again = request.answered(within=300)
+            print(
+                f"RESULT first_request_{name}_{label} first_ms={first * 1000:.0f}"
+                f" again_ms={again * 1000:.0f}"
+            )
 
     def paired(self, one: Request, other: Request) -> tuple[Load, Load]:
         self.warm(one)
@@ -410,8 +509,8 @@ class Bench:
             a, b = self.paired(mine, theirs)
             _result(f"{goal}_dealgraph_30k", a)
             _result(f"{goal}_postgraphile_30k", b)
-            _report(goal, a.requests_per_second / b.requests_per_second, 1.0)
-            _report(f"{goal}_p99", a.p99_ms / b.p99_ms, 1.0, higher_is_better=False)
+            _report(goal, _ratio(a.requests_per_second, b.requests_per_second), 1.0)
+            _report(f"{goal}_p99", _ratio(a.p99_ms, b.p99_ms), 1.0, higher_is_better=False)
 
     def autocomplete(self, ours: Targets, theirs_url: str) -> None:
         mine = ours.query(AUTOCOMPLETE_QUERY % "sequoia")
@@ -419,8 +518,8 @@ class Bench:
         a, b = self.paired(mine, theirs)
         _result("autocomplete_dealgraph_30k", a)
         _result("autocomplete_postgraphile_30k", b)
-        _report("autocomplete", a.requests_per_second / b.requests_per_second, 1.0)
-        _report("autocomplete_p99", a.p99_ms / b.p99_ms, 1.0, higher_is_better=False)
+        _report("autocomplete", _ratio(a.requests_per_second, b.requests_per_second), 1.0)
+        _report("autocomplete_p99", _ratio(a.p99_ms, b.p99_ms), 1.0, higher_is_better=False)
 
     def typing(self, ours: Targets, label: str) -> None:
         """The latency one typist sees: one connection, each request after the answer
@@ -438,7 +537,7 @@ class Bench:
         a, b = self.paired(ours.rest_list, Request(bare_url))
         _result("rest_list_dealgraph_30k", a)
         _result("rest_list_bare_30k", b)
-        _report("rest_list", a.requests_per_second / b.requests_per_second, 0.8)
+        _report("rest_list", _ratio(a.requests_per_second, b.requests_per_second), 0.8)
 
     def deep_page(self, ours: Targets, db_url: str, *, pages: int, label: str) -> None:
         cursor = asyncio.run(_deep_cursor(db_url, rows=pages * 50))
@@ -447,7 +546,7 @@ class Bench:
         _result(f"page_1_{label}", first)
         _result(f"page_{pages}_{label}", later)
         _report(
-            f"deep_page_{pages}_{label}", later.mean_ms / first.mean_ms, 1.2,
+            f"deep_page_{pages}_{label}", _ratio(later.mean_ms, first.mean_ms), 1.2,
             higher_is_better=False,
         )  # fmt: skip
 
@@ -456,10 +555,66 @@ class Bench:
             a, b = self.paired(getattr(small, goal), getattr(large, goal))
             _result(f"{goal}_dealgraph_30k", a)
             _result(f"{goal}_dealgraph_1m", b)
-            _report(f"scale_{goal}", b.mean_ms / a.mean_ms, 1.2, higher_is_better=False)
+            _report(f"scale_{goal}", _ratio(b.mean_ms, a.mean_ms), 1.2, higher_is_better=False)
 
 
-async def _grow_to_a_million() -> tuple[int, int]:
+async def _grown() -> bool:
+    """Whether a previous run left the 1M database grown."""
+    admin = await asyncpg.connect(_url("postgres"))
+    try:
+        exists = await admin.fetchval("select 1 from pg_database where datname = $1", MILLION)
+    finally:
+        await admin.close()
+    if not exists:
+        return False
+    conn = await asyncpg.connect(_url(MILLION))
+    try:
+        # 31 copies of the real set's 31,618 rounds: 980,158.
+        grown: bool = await conn.fetchval("select exists (select 1 from rounds offset 900000)")
+    finally:
+        await conn.close()
+    return grown
+
+
+async def _copy_keys() -> None:
+    """The 30k database's keys into the 1M one a previous run grew, so that this run's
+    key opens both."""
+    source = await asyncpg.connect(_url(DATABASE))
+    try:
+        rows = await source.fetch(
+            "select id, name, scope::text, secret_prefix, secret_hash, rate_limit_per_minute"
+            " from api_keys"
+        )
+    finally:
+        await source.close()
+    target = await asyncpg.connect(_url(MILLION))
+    try:
+        await target.executemany(
+            "insert into api_keys (id, name, scope, secret_prefix, secret_hash,"
+            " rate_limit_per_minute) values ($1, $2, $3::api_key_scope, $4, $5, $6)"
+            " on conflict do nothing",
+            [tuple(row) for row in rows],
+        )
+    finally:
+        await target.close()
+
+
+async def _sizes(name: str) -> tuple[int, int, int]:
+    """Rounds, organizations and megabytes of a database."""
+    conn = await asyncpg.connect(_url(name))
+    try:
+        row = await conn.fetchrow(
+            "select (select count(*) from rounds) as rounds,"
+            " (select count(*) from organizations) as organizations,"
+            " pg_database_size(current_database()) / 1048576 as mb"
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return row["rounds"], row["organizations"], row["mb"]
+
+
+async def _grow_to_a_million() -> None:
     """Synthetic rounds copied in SQL from the real ones up to a million: each copy of a
     round goes to a copy of its company (new ids and slugs, the same names with the
     copy's number), a day later for each copy, with the same investors. A company thus
@@ -467,9 +622,9 @@ async def _grow_to_a_million() -> tuple[int, int]:
     answer at both scales. Every other organization is copied as many times, without
     rounds, so that organizations reach a million too (the names a search meets at
     that scale). Triggers are skipped, as a bulk load of a benchmark database may: the
-    change feed is not under test here, and the search table is rebuilt once at the
-    end. Built in a copy, so that the 30k database stays to measure against, in the
-    same run."""
+    change feed is not under test here, and the search table, the rounds' counts and
+    the investments' order are rebuilt once at the end. Built in a copy, so that the
+    30k database stays to measure against, in the same run."""
     await _recreate(MILLION, template=DATABASE)
     conn = await asyncpg.connect(_url(MILLION))
     try:
@@ -518,11 +673,10 @@ async def _grow_to_a_million() -> tuple[int, int]:
             """
         )
         await conn.execute("select organization_search_rebuild()")
+        await conn.execute("select round_counts_rebuild()")
+        await conn.execute("select investment_order_rebuild()")
         await conn.execute("vacuum (analyze)")
         await conn.execute("checkpoint")
-        total: int = await conn.fetchval("select count(*) from rounds")
-        grown: int = await conn.fetchval("select count(*) from organizations")
-        return total, grown
     finally:
         await conn.close()
 

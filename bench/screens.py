@@ -199,35 +199,67 @@ def postgraphile_command(postgraphile: Path, db_url: str, port: int) -> list[str
     ]  # fmt: skip
 
 
-def measure(bench: "Bench", ours_url: str, auth: dict[str, str], db_url: str, logs: Path) -> None:
-    """Each screen against PostGraphile with the filter plugin, which this starts."""
-    from bench.run import Request, _graphql_body, _report, _result
+def measure(
+    bench: "Bench",
+    ours_url: str,
+    auth: dict[str, str],
+    db_url: str,
+    logs: Path,
+    *,
+    label: str = "",
+    picks_url: str | None = None,
+) -> None:
+    """Each screen against PostGraphile with the filter plugin on `db_url`, which this
+    starts; the objects shown are picked in `picks_url` (by default the same database),
+    so that a larger database can be asked the same screens as a smaller one."""
+    from bench.run import Request, _graphql_body, _ratio, _report, _result
 
     postgraphile = ensure_filter_plugin()
-    picks = asyncio.run(pick(db_url))
+    picks = asyncio.run(pick(picks_url or db_url))
     print(f"RESULT screens_picks {orjson.dumps(picks).decode()}")
     port = free_port()
     theirs_url = f"http://127.0.0.1:{port}/graphql"
+    suffix = f"_{label}" if label else ""
     with server(
         postgraphile_command(postgraphile, db_url, port),
         port=port,
         env={},
         ready_path="/graphql",
-        log=logs / "postgraphile-filter.log",
+        log=logs / f"postgraphile-filter{suffix}.log",
     ):
         for screen, (mine, theirs) in queries(picks).items():
             print(
-                f"RESULT screen_{screen}_objects dealgraph={check(ours_url, mine, auth)}"
+                f"RESULT screen_{screen}{suffix}_objects dealgraph={check(ours_url, mine, auth)}"
                 f" postgraphile={check(theirs_url, theirs, {})}"
             )
             a, b = bench.paired(
                 Request(ours_url, _graphql_body(mine), auth),
                 Request(theirs_url, _graphql_body(theirs)),
             )
-            _result(f"screen_{screen}_dealgraph", a)
-            _result(f"screen_{screen}_postgraphile", b)
-            _report(f"screen_{screen}", a.requests_per_second / b.requests_per_second, 1.0)
-            _report(f"screen_{screen}_p99", a.p99_ms / b.p99_ms, 1.0, higher_is_better=False)
+            _result(f"screen_{screen}_dealgraph{suffix}", a)
+            _result(f"screen_{screen}_postgraphile{suffix}", b)
+            rate = _ratio(a.requests_per_second, b.requests_per_second)
+            _report(f"screen_{screen}{suffix}", rate, 1.0)
+            p99 = _ratio(a.p99_ms, b.p99_ms)
+            _report(f"screen_{screen}{suffix}_p99", p99, 1.0, higher_is_better=False)
+
+
+def at_scale(
+    bench: "Bench", small_url: str, large_url: str, auth: dict[str, str], db_url: str
+) -> None:
+    """Each screen's latency on the larger database against the smaller one's, the
+    objects picked in the smaller one (`db_url`), which the larger one holds too."""
+    from bench.run import Request, _graphql_body, _ratio, _report, _result
+
+    picks = asyncio.run(pick(db_url))
+    for screen, (mine, _) in queries(picks).items():
+        a, b = bench.paired(
+            Request(small_url, _graphql_body(mine), auth),
+            Request(large_url, _graphql_body(mine), auth),
+        )
+        _result(f"screen_{screen}_dealgraph_30k", a)
+        _result(f"screen_{screen}_dealgraph_1m", b)
+        _report(f"scale_screen_{screen}", _ratio(b.mean_ms, a.mean_ms), 1.2, higher_is_better=False)
 
 
 def main() -> None:

@@ -83,18 +83,20 @@ async def list_investments_of_investors(
     """The same page of each investor's participations, latest announced round first,
     undated ones last, in one query."""
     direction, comparison = page.order_sql(descending=True)
-    key = "coalesce(r.announced_on, '-infinity'::date)"
+    # investment_order (migration 0132): the investor's participations in the index's
+    # order, with their rounds' announcement dates (undated as -infinity).
+    key = "o.round_announced_key"
     records = await db.fetch(
         f"""
         select i.investor_id as parent, x.*
         from unnest($1::uuid[]) as i (investor_id)
         cross join lateral (
             select {_COLUMNS}, {key}::text as sort_key
-            from participations p join rounds r on r.id = p.round_id
-            where (p.investor_organization_id = i.investor_id
-                   or p.investor_person_id = i.investor_id)
-              and ($2::text is null or ({key}, p.id) {comparison} ($2::date, $3::uuid))
-            order by {key} {direction}, p.id {direction}
+            from investment_order o join participations p on p.id = o.participation_id
+            where o.investor_id = i.investor_id
+              and ($2::text is null
+                   or ({key}, o.participation_id) {comparison} ($2::date, $3::uuid))
+            order by {key} {direction}, o.participation_id {direction}
             limit $4
         ) x
         """,
@@ -118,11 +120,9 @@ async def list_investments_of_investors(
 async def count_investments_of_investors(db: Executor, investor_ids: list[uuid.UUID]) -> list[int]:
     records = await db.fetch(
         """
-        select coalesce(investor_organization_id, investor_person_id) as investor_id,
-               count(*) as n
-        from participations
-        where investor_organization_id = any($1::uuid[]) or investor_person_id = any($1::uuid[])
-        group by 1
+        select investor_id, count(*) as n from investment_order
+        where investor_id = any($1::uuid[])
+        group by investor_id
         """,
         investor_ids,
     )

@@ -26,6 +26,7 @@ from db.rounds import (
     RoundFilter,
     RoundOrder,
     company_rounds_scope,
+    count_sql,
     filter_args,
     filter_sql,
     rounds_source,
@@ -110,6 +111,8 @@ class KeysetSource:
         count_table: str,
         fp: Callable[[], str],
         as_of: str | None = None,
+        count: str | None = None,
+        tie: str | None = None,
     ) -> None:
         self._sql, self._page, self._fp = sql, page, fp
         self.as_of = as_of
@@ -125,9 +128,12 @@ class KeysetSource:
             # its key is one a list of ours wrote), and PostgreSQL would refuse its cast
             # before the statement can say so: the fingerprint check below answers it.
             sort_key = None
+        # The id that breaks ties of the key: the row's own, or its copy in the table
+        # whose index gives the order.
+        tie = tie or f"{star}.id"
         if sort_key is not None:
             where += (
-                f" and ({key}, {star}.id) {comparison}"
+                f" and ({key}, {tie}) {comparison}"
                 f" ({sql.param(sort_key, 'text')}::{key_type}, {sql.param(after_id, 'uuid')})"
             )
         self.size = str(int(page.size))
@@ -136,9 +142,9 @@ class KeysetSource:
         self.fetched = (
             f"(select x.*, row_number() over (order by x.k {direction}, x.id {direction}) as n"
             f" from (select {star}.*, {key} as k, {key}::text as sort_key from {table}"
-            f" where {where} order by {key} {direction}, {star}.id {direction} limit {limit}) x)"
+            f" where {where} order by {key} {direction}, {tie} {direction} limit {limit}) x)"
         )
-        self.count = f"(select count(*) from {count_table} where {count_where})"
+        self.count = count or f"(select count(*) from {count_table} where {count_where})"
         more = f"count(*) > {self.size}"
         came_from_cursor = "true" if page.cursor is not None else "false"
         self.has_next = came_from_cursor if page.backward else more
@@ -225,6 +231,7 @@ def rounds(sql: SqlBuilder, args: RoundsArgs) -> KeysetSource:
         count_where=where,
         fp=fp,
         as_of=as_of,
+        count=f"({renumbered(count_sql(f))})",
     )
 
 
@@ -278,20 +285,21 @@ def company_rounds(sql: SqlBuilder, page: PageRequest, company: str) -> KeysetSo
 
 def investments(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSource:
     """Organization.investments and Person.investments, as db/participations.py
-    list_investments_of_investors reads them."""
-    where = f"(p.investor_organization_id = {investor}.id or p.investor_person_id = {investor}.id)"
+    list_investments_of_investors reads them (in investment_order's index order)."""
+    where = f"o.investor_id = {investor}.id"
     return KeysetSource(
         sql,
         page,
-        table="participations p join rounds r on r.id = p.round_id",
+        table="investment_order o join participations p on p.id = o.participation_id",
         star="p",
         where=where,
-        key="coalesce(r.announced_on, '-infinity'::date)",
+        key="o.round_announced_key",
         key_type="date",
         descending=True,
-        count_table="participations p",
+        count_table="investment_order o",
         count_where=where,
         fp=lambda: fingerprint_sql(_scope_sql(investments_scope, f"{investor}.id")),
+        tie="o.participation_id",
     )
 
 

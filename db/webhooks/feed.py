@@ -112,15 +112,27 @@ async def read_feed(conn: Connection, *, after: FeedPosition, limit: int) -> lis
             limit 1
         ) previous on true
         left join lateral (
-            select e.claim_id, e.source_id from status_events e
-            where c.entity in ('round', 'participation', 'acquisition')
-              and c.operation <> 'delete'
-              and e.recorded_at = c.at
-              and case c.entity
-                       when 'round' then e.round_id = c.entity_id and e.participation_id is null
-                       when 'acquisition' then e.acquisition_id = c.entity_id
-                       else e.participation_id = c.entity_id end
-            order by e.at desc
+            -- One branch per kind of subject, each read from its own index (a single
+            -- condition picking the column by c.entity read every status event for each
+            -- change: 13 s a batch of 200 after the CrunchBase import, for hours).
+            (select e.claim_id, e.source_id from status_events e
+             where c.entity = 'round' and c.operation <> 'delete'
+               and e.round_id = c.entity_id and e.participation_id is null
+               and e.recorded_at = c.at
+             order by e.at desc
+             limit 1)
+            union all
+            (select e.claim_id, e.source_id from status_events e
+             where c.entity = 'participation' and c.operation <> 'delete'
+               and e.participation_id = c.entity_id and e.recorded_at = c.at
+             order by e.at desc
+             limit 1)
+            union all
+            (select e.claim_id, e.source_id from status_events e
+             where c.entity = 'acquisition' and c.operation <> 'delete'
+               and e.acquisition_id = c.entity_id and e.recorded_at = c.at
+             order by e.at desc
+             limit 1)
             limit 1
         ) cause on true
         where c.xid < feed_horizon()
