@@ -110,7 +110,10 @@ class KeysetSource:
         count_table: str,
         fp: Callable[[], str],
         as_of: str | None = None,
+        count: str | None = None,
     ) -> None:
+        """`count`, given, is the SQL of totalCount, instead of a count of `count_table`
+        under `count_where`."""
         self._sql, self._page, self._fp = sql, page, fp
         self.as_of = as_of
         self.backward = page.backward
@@ -138,7 +141,7 @@ class KeysetSource:
             f" from (select {star}.*, {key} as k, {key}::text as sort_key from {table}"
             f" where {where} order by {key} {direction}, {star}.id {direction} limit {limit}) x)"
         )
-        self.count = f"(select count(*) from {count_table} where {count_where})"
+        self.count = count or f"(select count(*) from {count_table} where {count_where})"
         more = f"count(*) > {self.size}"
         came_from_cursor = "true" if page.cursor is not None else "false"
         self.has_next = came_from_cursor if page.backward else more
@@ -292,6 +295,15 @@ def investments(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSour
         count_table="participations p",
         count_where=where,
         fp=lambda: fingerprint_sql(_scope_sql(investments_scope, f"{investor}.id")),
+        # The same count as the or above, since a participation has exactly one investor
+        # (check one_investor), in two index-only scans instead of reading each row: the
+        # busiest investor's 451 participations lie on 331 pages.
+        count=(
+            f"((select count(*) from participations p"
+            f" where p.investor_organization_id = {investor}.id)"
+            f" + (select count(*) from participations p"
+            f" where p.investor_person_id = {investor}.id))"
+        ),
     )
 
 

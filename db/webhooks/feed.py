@@ -98,6 +98,9 @@ async def read_feed(conn: Connection, *, after: FeedPosition, limit: int) -> lis
     # feed_horizon(): as for /v1/changes (db/changes.py), only transactions older than
     # every running one, so nothing committed later sorts before the saved position.
     # A status event and the change it explains share their transaction, hence now().
+    # Its entity's id is matched in three ors, not a case: each arm then reads its own
+    # index (migration 0120), where a case had PostgreSQL scan every status event for
+    # each change (38 s a batch of 500 after the CrunchBase import, 45 ms now).
     records = await conn.fetch(
         """
         select c.xid::text::bigint as xid, c.id, c.entity, c.entity_id, c.operation, c.at,
@@ -116,10 +119,10 @@ async def read_feed(conn: Connection, *, after: FeedPosition, limit: int) -> lis
             where c.entity in ('round', 'participation', 'acquisition')
               and c.operation <> 'delete'
               and e.recorded_at = c.at
-              and case c.entity
-                       when 'round' then e.round_id = c.entity_id and e.participation_id is null
-                       when 'acquisition' then e.acquisition_id = c.entity_id
-                       else e.participation_id = c.entity_id end
+              and (c.entity = 'round' and e.round_id = c.entity_id
+                       and e.participation_id is null
+                   or c.entity = 'acquisition' and e.acquisition_id = c.entity_id
+                   or c.entity = 'participation' and e.participation_id = c.entity_id)
             order by e.at desc
             limit 1
         ) cause on true
