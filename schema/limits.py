@@ -107,6 +107,16 @@ class TooCostly(QueryLimitError):
     code = "QUERY_TOO_COSTLY"
 
 
+class ReservedAlias(QueryLimitError):
+    code = "RESERVED_ALIAS"
+
+
+# What an answer's size is counted by (api/guard/answer_size.py): the objects of a list
+# under this key are a connection's edges, counted as their nodes. Another field aliased
+# so would have its objects go uncounted.
+EDGES = "edges"
+
+
 @functools.lru_cache(maxsize=512)
 def parse_document(query: str) -> DocumentNode:
     """Parse once per distinct document; a GraphQLError is a syntax error for the client."""
@@ -131,6 +141,8 @@ class Measure:
     cost: int
     depth: int
     aliases: int
+    # The first field aliased as EDGES that is not a connection's edges, as "name (line:column)".
+    misnamed_edges: str | None = None
 
 
 def select_operation(
@@ -158,6 +170,7 @@ class _Walker:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.aliases = 0
+        self.misnamed_edges: str | None = None
         # One count for the whole document, so that its steps stay within the cost limit
         # however many times introspection is asked for.
         self.introspection = IntrospectionCounter(
@@ -210,9 +223,16 @@ class _Walker:
     def field(
         self, parent: GraphQLNamedType, node: FieldNode, seen: frozenset[str]
     ) -> tuple[int, int]:
+        name = node.name.value
         if node.alias is not None:
             self.aliases += 1
-        name = node.name.value
+            if node.alias.value == EDGES and name != EDGES and self.misnamed_edges is None:
+                where = (
+                    node.alias.loc.source.get_location(node.alias.loc.start)
+                    if node.alias.loc
+                    else None
+                )
+                self.misnamed_edges = name + (f" ({where.line}:{where.column})" if where else "")
         if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
             return 0, 1
         definition = _META_FIELDS.get(name) if name.startswith("__") else None
@@ -321,10 +341,17 @@ def measure(
         sizes or TableSizes(),
     )
     cost, depth = walker.selection(root, operation.selection_set, frozenset())
-    return Measure(cost=cost, depth=depth, aliases=walker.aliases)
+    return Measure(
+        cost=cost, depth=depth, aliases=walker.aliases, misnamed_edges=walker.misnamed_edges
+    )
 
 
 def check_limits(found: Measure) -> None:
+    if found.misnamed_edges is not None:
+        raise ReservedAlias(
+            f"the alias '{EDGES}' is kept for a connection's edges, which the answer's size "
+            f"counts as their nodes; field {found.misnamed_edges} needs another alias"
+        )
     if found.depth > MAX_DEPTH:
         raise TooDeep(f"the query is nested {found.depth} levels deep; at most {MAX_DEPTH}")
     if found.aliases > MAX_ALIASES:

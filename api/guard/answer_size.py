@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from schema.limits import EDGES
+
 # Where a handler that knows how many objects its answer holds says so (the state of the
 # request's scope), sparing the count of its body.
 _TOLD = "answer_objects"
@@ -20,7 +22,7 @@ _TOLD = "answer_objects"
 def _count(answer: Any) -> int:
     # Only containers are visited (most values of an answer are scalars), without
     # recursion. A connection's edges are priced as their nodes (schema/limits.py): an
-    # object of an `edges` list is not counted again.
+    # object of an `edges` list is not counted again. No other field may be aliased so.
     found = 0
     pending: list[tuple[Any, bool]] = []
     if type(answer) is dict or type(answer) is list:
@@ -30,7 +32,7 @@ def _count(answer: Any) -> int:
         if type(value) is dict:
             found += not edge
             pending.extend(
-                (v, k == "edges") for k, v in value.items() if type(v) is dict or type(v) is list
+                (v, k == EDGES) for k, v in value.items() if type(v) is dict or type(v) is list
             )
         else:
             pending.extend((v, edge) for v in value if type(v) is dict or type(v) is list)

@@ -263,11 +263,11 @@ async def _write_once(request: Request, raw: bytes, write: Write) -> Response:
                         parameter="Idempotency-Key",
                         code="IDEMPOTENCY_KEY_REUSED",
                     )
+                replayed = {"Idempotent-Replayed": "true"}
+                if stored.location is not None:
+                    replayed["Location"] = stored.location
                 return Response(
-                    stored.body,
-                    stored.status,
-                    media_type="application/json",
-                    headers={"Idempotent-Replayed": "true"},
+                    stored.body, stored.status, media_type="application/json", headers=replayed
                 )
         try:
             written = await write(conn, principal.key_id)
@@ -282,9 +282,17 @@ async def _write_once(request: Request, raw: bytes, write: Write) -> Response:
             ) from None
         body = orjson.dumps(written.body)
         status = 201 if written.created else 200
+        location = written.location if written.created else None
         if key is not None:
-            await store_answer(conn, api_key_id=principal.key_id, key=key, status=status, body=body)
-    headers = {"Location": written.location} if written.created else None
+            await store_answer(
+                conn,
+                api_key_id=principal.key_id,
+                key=key,
+                status=status,
+                body=body,
+                location=location,
+            )
+    headers = {"Location": location} if location is not None else None
     return Response(body, status, media_type="application/json", headers=headers)
 
 

@@ -11,6 +11,8 @@ class StoredAnswer:
     request_hash: bytes
     status: int
     body: bytes
+    # Where the first answer said the created object is; None when it created nothing.
+    location: str | None
 
 
 async def claim_key(
@@ -34,7 +36,7 @@ async def claim_key(
         return None
     row = await conn.fetchrow(
         """
-        select request_hash, status, response from idempotent_requests
+        select request_hash, status, response, location from idempotent_requests
         where api_key_id = $1 and idempotency_key = $2
         """,
         api_key_id,
@@ -43,19 +45,28 @@ async def claim_key(
     # The holder committed (we waited for it) and stored its answer in that transaction.
     assert row is not None
     assert row["status"] is not None
-    return StoredAnswer(bytes(row["request_hash"]), row["status"], bytes(row["response"]))
+    return StoredAnswer(
+        bytes(row["request_hash"]), row["status"], bytes(row["response"]), row["location"]
+    )
 
 
 async def store_answer(
-    conn: Connection, *, api_key_id: uuid.UUID, key: str, status: int, body: bytes
+    conn: Connection,
+    *,
+    api_key_id: uuid.UUID,
+    key: str,
+    status: int,
+    body: bytes,
+    location: str | None,
 ) -> None:
     await conn.execute(
         """
-        update idempotent_requests set status = $3, response = $4
+        update idempotent_requests set status = $3, response = $4, location = $5
         where api_key_id = $1 and idempotency_key = $2
         """,
         api_key_id,
         key,
         status,
         body,
+        location,
     )

@@ -214,6 +214,11 @@ async def test_an_idempotent_retry_gets_the_first_answer(client: httpx.AsyncClie
     assert replay.status_code == 201
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.json() == first.json()
+    assert (
+        replay.headers["location"]
+        == first.headers["location"]
+        == f"/v1/rounds/{first.json()['id']}"
+    )
     later = (await client.get("/v1/changes", params={"cursor": changes["next_cursor"]})).json()
     assert later["data"] == []  # the replay changed nothing
     other = await client.post("/v1/reports", json=_report("Stripe"), headers=headers)

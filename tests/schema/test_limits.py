@@ -45,6 +45,21 @@ async def test_too_many_aliases(client: httpx.AsyncClient) -> None:
     assert error_codes(answer) == ["TOO_MANY_ALIASES"]
 
 
+async def test_only_a_connections_edges_may_be_called_edges(client: httpx.AsyncClient) -> None:
+    # Objects under `edges` are counted as their nodes when an answer is priced by its size:
+    # a list of rounds aliased so would have half its objects go unpaid.
+    sneaky = """{ rounds(first: 2) {
+        edges { node { edges: participations { investor { name } } } } } }"""
+    answer = await graphql(client, sneaky)
+    assert error_codes(answer) == ["RESERVED_ALIAS"]
+    assert "field participations (2:24)" in answer["errors"][0]["message"]
+    assert "data" not in answer
+
+    honest = await graphql(client, "{ rounds(first: 2) { edges: edges { node { id } } } }")
+    assert "errors" not in honest
+    assert honest["data"]["rounds"]["edges"] == []
+
+
 async def test_too_many_tokens(client: httpx.AsyncClient) -> None:
     fields = " ".join("__typename" for _ in range(MAX_TOKENS + 1))
     answer = await graphql(client, f"{{ {fields} }}")
