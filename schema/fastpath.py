@@ -16,9 +16,10 @@ import datetime
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -50,10 +51,10 @@ from db.acquisitions import AcquisitionOrder as DbAcquisitionOrder
 from db.acquisitions import acquisitions_page_request, acquisitions_scope
 from db.infra.errors import BadInput, DealgraphError
 from db.infra.ids import Kind
-from db.infra.pagination import page_request
+from db.infra.pagination import cursor_key_generation, page_request
 from db.infra.types import Pool
 from db.json.acquisitions import AcquisitionsArgs
-from db.json.select import Failure, Field, Key, answer
+from db.json.select import Failure, Field, Key, Statement, run, statement
 from db.json.sources import Prefetched, RoundsArgs, StatsArgs
 from db.json.sql import UnsupportedSelection
 from db.organizations import count_organizations, list_organizations, organizations_scope
@@ -61,7 +62,7 @@ from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import rounds_page_request, rounds_scope
 from db.stats import check_group_by
 from schema.context import Context
-from schema.field_errors import settled
+from schema.field_errors import settle, settled
 from schema.filters import (
     AcquisitionFilter,
     AcquisitionOrder,
@@ -395,6 +396,62 @@ async def plan(
     return await _plan(doc, operation.selection_set, "Query")
 
 
+class _Watched:
+    """The pool as planning sees it, noting whether planning read the database (a
+    company looked up for a filter, a search run): such a plan may differ next time."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.used = False
+
+    def __getattr__(self, name: str) -> object:
+        self.used = True
+        return getattr(self.pool, name)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Compiled:
+    # Kept with its plan, so that the document's id cannot be reused while kept.
+    document: DocumentNode
+    planned: tuple[Field, ...]
+    statement: Statement
+
+
+# Plans and statements of the documents asked again and again (a frontend's screens):
+# walking the document, checking its arguments and writing the statement was over half
+# of the Python time of a screen request (profiled). Past this many, start again.
+_KEPT = 512
+_compiled: dict[tuple[int, int, bytes | None, int], _Compiled] = {}
+
+
+async def _compile(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> _Compiled:
+    """The plan and statement of a query, kept when they follow from the document and
+    variables alone: a plan whose checks read the database is made anew each time, and
+    one with cursors is made again once cursors are signed with another key."""
+    try:
+        variables = orjson.dumps(raw_variables, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        variables = None  # an integer past 64 bits, say: planned, and not kept
+    key = (id(document), id(operation), variables, cursor_key_generation())
+    found = _compiled.get(key)
+    if found is not None and found.document is document:
+        return found
+    watched = _Watched(pool)
+    doc = _prepare(cast(Pool, watched), document, operation, raw_variables)
+    planned = await _plan(doc, operation.selection_set, "Query")
+    compiled = _Compiled(document, planned, statement(planned))
+    if not watched.used and variables is not None:
+        if len(_compiled) >= _KEPT:
+            _compiled.clear()
+        _compiled[key] = compiled
+    return compiled
+
+
 async def compile_read(
     pool: Pool,
     document: DocumentNode,
@@ -403,9 +460,17 @@ async def compile_read(
 ) -> bytes:
     """`"data":...` (after `"errors":[...],` if any) for a query this path compiles;
     Unsupported, or another error the resolvers answer, where it leaves it to them."""
-    doc = _prepare(pool, document, operation, raw_variables)
-    planned = await _plan(doc, operation.selection_set, "Query")
-    return settled(await answer(pool, planned), planned)
+    compiled = await _compile(pool, document, operation, raw_variables)
+    return settled(await run(pool, compiled.statement), compiled.planned)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CompiledAnswer:
+    """`"data":...` (after `"errors":[...],` if any), and the `data` it holds as JSON
+    values, for whoever needs to look into it without parsing it again."""
+
+    body: bytes
+    data: object
 
 
 async def compiled_answer(
@@ -416,8 +481,20 @@ async def compiled_answer(
 ) -> bytes | None:
     """`"data":...` (after `"errors":[...],` if any) for a query this path compiles;
     None to let the resolvers answer."""
+    found = await compiled_read(pool, document, operation, raw_variables)
+    return None if found is None else found.body
+
+
+async def compiled_read(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> CompiledAnswer | None:
+    """`compiled_answer`, with the `data` its bytes hold."""
     try:
-        return await compile_read(pool, document, operation, raw_variables)
+        compiled = await _compile(pool, document, operation, raw_variables)
+        return CompiledAnswer(*settle(await run(pool, compiled.statement), compiled.planned))
     except (Unsupported, UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
         # GraphQLError: a value the executor refuses (a null variable where one is
         # needed); the resolvers answer it with their error.

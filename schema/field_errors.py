@@ -154,6 +154,11 @@ class _Settled:
 
 def settled(answer: Answer, roots: tuple[Field, ...]) -> bytes:
     """`"data":...`, after `"errors":[...],` when a field failed."""
+    return settle(answer, roots)[0]
+
+
+def settle(answer: Answer, roots: tuple[Field, ...]) -> tuple[bytes, object]:
+    """`settled`'s bytes, and the `data` they hold."""
     data = answer.data
     assert isinstance(data, dict)
     settled = _Settled(answer.failures)
@@ -161,7 +166,8 @@ def settled(answer: Answer, roots: tuple[Field, ...]) -> bytes:
         settled.object(data, "Query", roots, (), None, 0)
     if not settled.met:
         # Failures of fields under objects that are not there are no errors.
-        return b'"data":' + orjson.dumps(data)
+        return b'"data":' + orjson.dumps(data), data
     errors, nulled = settled.errors(data)
     body = b'"errors":' + orjson.dumps(errors) + b',"data":'
-    return body + orjson.dumps(None if nulled else data)
+    final = None if nulled else data
+    return body + orjson.dumps(final), final

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 
 from api.graphql import persisted
 from api.graphql.graphiql import graphiql_page
+from api.guard.answer_size import objects_of, tell_objects
 from api.guard.graphql_storable import nul_refusal
 from api.guard.ratelimit import admit_operation, cost_report, principal_and_quota
 from api.guard.refusals import RETRY_AFTER_SECONDS
@@ -27,7 +28,7 @@ from api.state import compiled_queries_of, demo_key_of, table_sizes_of
 from db.infra.availability import CODES as UNAVAILABLE_CODES
 from db.infra.errors import BadInput
 from schema.context import Context
-from schema.fastpath import compiled_answer
+from schema.fastpath import compiled_read
 from schema.limits import (
     MAX_COST,
     QueryLimitError,
@@ -234,11 +235,15 @@ async def graphql_endpoint(request: Request) -> Response:
     extensions = {"cost": {"requested": found.cost, "limit": MAX_COST, **cost_report(request)}}
 
     if compiled_queries_of(request):
-        data = await compiled_answer(pool, document, operation, params.variables)
-        if data is not None:
+        compiled = await compiled_read(pool, document, operation, params.variables)
+        if compiled is not None:
             if params.persist_as is not None:
                 persisted.remember(params.persist_as, params.query)
-            body = b"{" + data + b',"extensions":' + orjson.dumps(extensions) + b"}"
+            if keyed is not None:
+                # Counted from the values at hand: the body is then not parsed again.
+                objects = objects_of(compiled.data, compiled.body, more_than=keyed[1].charged)
+                tell_objects(request, objects)
+            body = b"{" + compiled.body + b',"extensions":' + orjson.dumps(extensions) + b"}"
             return Response(body, 200, media_type=media_type)
 
     result = await schema.execute(

@@ -131,7 +131,9 @@ class AuthMiddleware:
             principal, quota, taken = charge.principal, Quota.after(charge, 1, lease), charge.taken
 
         key_usage_of(request).note(principal.key_id)
-        state = scope.setdefault("state", {})
+        # This request's own (as uvicorn makes it; a test harness may hand every request
+        # one dict): what a handler tells of its answer must not reach the next one.
+        state = scope["state"] = dict(scope.get("state", {}))
         state["principal"], state["quota"] = principal, quota
 
         held: Message | None = None

@@ -80,6 +80,9 @@ class ObserveMiddleware:
     def _record(self, scope: Scope, route: str, method: str, status: int, seconds: float) -> None:
         REQUESTS.labels(route, method, str(status)).inc()
         REQUEST_SECONDS.labels(route, method, str(status)).observe(seconds)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not logger.isEnabledFor(level):
+            return  # a server run without access logs: no line to build
         fields: dict[str, Any] = {
             "method": method,
             "route": route,
@@ -93,5 +96,4 @@ class ObserveMiddleware:
         principal = scope.get("state", {}).get("principal")
         if isinstance(principal, Principal):
             fields["key_id"] = str(principal.key_id)
-        level = logging.ERROR if status >= 500 else logging.INFO
         logger.log(level, "%s %s %d", method, scope["path"], status, extra={"fields": fields})

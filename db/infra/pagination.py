@@ -76,6 +76,8 @@ class _CursorKey:
     # A key of this process's own until load_cursor_key() reads the database's: cursors
     # made before then are good in this process only (tests of db/ without an app).
     secret: bytes = secrets.token_bytes(32)
+    # How many times a key was read: what was checked under an older key is checked again.
+    generation: int = 0
 
 
 async def load_cursor_key(db: Executor) -> None:
@@ -84,6 +86,12 @@ async def load_cursor_key(db: Executor) -> None:
     if not isinstance(secret, bytes):
         raise LookupError("the database has no cursor key: run `dealgraph migrate`")
     _CursorKey.secret = secret
+    _CursorKey.generation += 1
+
+
+def cursor_key_generation() -> int:
+    """Changes whenever cursors start being signed with another key."""
+    return _CursorKey.generation
 
 
 def _signature(made_under: str, sort_key: str, id_hex: str) -> str:

@@ -415,7 +415,11 @@ def statement(fields: tuple[Field, ...]) -> Statement:
 async def answer(db: Executor, fields: tuple[Field, ...]) -> Answer:
     """`data` as the statement builds it (read back, so that orjson spells it as it
     spells the resolvers' answers)."""
-    s = statement(fields)
+    return await run(db, statement(fields))
+
+
+async def run(db: Executor, s: Statement) -> Answer:
+    """`data` as the statement `s` builds it, read back as `answer` reads it."""
     if s.without_jit:
         [[text]] = await fetch_without_jit(db, s.sql, *s.args)
     else:

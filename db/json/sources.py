@@ -114,6 +114,8 @@ class KeysetSource:
         count: str | None = None,
         tie: str | None = None,
     ) -> None:
+        """`count`, given, is the SQL of totalCount, instead of a count of `count_table`
+        under `count_where`."""
         self._sql, self._page, self._fp = sql, page, fp
         self.as_of = as_of
         self.backward = page.backward

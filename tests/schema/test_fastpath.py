@@ -444,3 +444,53 @@ async def test_other_queries_go_to_the_resolvers(
     ]
     assert answers[0].status_code == answers[1].status_code < 500
     assert points_aside(answers[0].content) == points_aside(answers[1].content)
+
+
+async def test_a_kept_plan_answers_each_time_as_the_database_is_then(pool: Pool) -> None:
+    # Kept plans (schema/fastpath.py): the same document asked again answers from the
+    # rows as they are now, with its variables of this time.
+    query = "query ($s: [DealStatus!]) { rounds(first: 100, filter: {status: $s}) { totalCount } }"
+    document = parse_document(query)
+    operation = select_operation(document, None)
+    assert operation is not None
+
+    async def total(statuses: list[str]) -> int:
+        body = await compiled_answer(pool, document, operation, {"s": statuses})
+        assert body is not None
+        count: int = json.loads(b"{" + body + b"}")["data"]["rounds"]["totalCount"]
+        return count
+
+    reported, confirmed = await total(["REPORTED"]), await total(["CONFIRMED"])
+    assert await total(["REPORTED"]) == reported
+    assert await total(["REPORTED", "CONFIRMED"]) == reported + confirmed
+    company = await pool.fetchval(
+        "insert into organizations (slug, name) values ('kept-plan-co', 'Kept Plan Co')"
+        " returning id"
+    )
+    await pool.execute(
+        "insert into rounds (company_id, round_type, status, stage)"
+        " values ($1, 'SEED', 'REPORTED', 'ANNOUNCED')",
+        company,
+    )
+    assert await total(["REPORTED"]) == reported + 1
+
+
+async def test_a_plan_that_read_the_database_is_made_again(pool: Pool) -> None:
+    # A filter by company looks the company up while planning: a company that did not
+    # exist is refused, and once it exists the same document with the same variables
+    # answers.
+    query = "query ($c: ID!) { rounds(filter: {companyId: $c}) { totalCount } }"
+    document = parse_document(query)
+    operation = select_operation(document, None)
+    assert operation is not None
+    company = "00000000-0000-4000-8000-00000000c0de"
+    variables = {"c": f"org_{company.replace('-', '')}"}
+    refused = await compiled_answer(pool, document, operation, variables)
+    assert refused is not None
+    assert b"NOT_FOUND" in refused
+    await pool.execute(
+        "insert into organizations (id, slug, name) values ($1, 'made-later', 'Made Later')",
+        company,
+    )
+    answered = await compiled_answer(pool, document, operation, variables)
+    assert answered == b'"data":{"rounds":{"totalCount":0}}'
