@@ -69,8 +69,12 @@ class Acquisition(Node):
 
     @strawberry.field(description="Who acquires, the lead first.")
     async def acquirers(self, info: strawberry.Info[Context, None]) -> list[Organization]:
-        ids = [a.organization_id for a in await self._acquirers(info)]
-        found = await info.context.loaders.organization_by_id.load_many(ids)
+        loader = info.context.loaders.organization_by_id
+        pending = [loader.load(a.organization_id) for a in await self._acquirers(info)]
+        # Awaited in turn, not gathered (load_many): one batch either way, but a gather
+        # resumes a step later than a single load, and that step orders the errors of
+        # fields below against their cousins' (which schema/field_errors.py follows).
+        found = [await p for p in pending]
         return [Organization.from_row(o) for o in found if o is not None]
 
     @strawberry.field(description="The acquirer that leads the deal.")

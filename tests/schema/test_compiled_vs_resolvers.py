@@ -243,3 +243,25 @@ def _shape(message: str) -> str:
 
 def _first_error(answer: httpx.Response) -> str:
     return _shape(answer.json()["errors"][0]["message"])
+
+
+async def test_of_two_cousins_refused_the_first_met_is_told(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient], pool: Pool
+) -> None:
+    # Both errors null the acquisition, and the executor tells only the one it meets
+    # first. Acquirers and the lead acquirer are loaded in one batch and resume in the
+    # same step, so that is the first in the document (acquirers were gathered, a step
+    # later, and the resolvers told the lead acquirer's error where the compiler did not).
+    query = """query ($id: ID!) { acquisition(id: $id) {
+        acquirers { rounds(first: 1, after: "openai") { totalCount } }
+        leadAcquirer { coInvestors(first: 1, last: 1) { totalCount } } } }"""
+    ids = await pool.fetch(
+        "select public_id('acq', acquisition_id) as id from acquirers group by 1 limit 5"
+    )
+    assert ids
+    for row in ids:
+        compiled, resolved = await _both(both, query, {"id": row["id"]})
+        assert points_aside(compiled.content) == points_aside(resolved.content)
+        [error] = compiled.json()["errors"]
+        assert error["path"] == ["acquisition", "acquirers", 0, "rounds"]
+        assert compiled.json()["data"] == {"acquisition": None}
