@@ -300,6 +300,11 @@ def investments(sql: SqlBuilder, page: PageRequest, investor: str) -> KeysetSour
         descending=True,
         count_table="investment_order o",
         count_where=where,
+        # Kept by investment_order's triggers (migration 0133): one row, not a count.
+        count=(
+            f"coalesce((select c.n from investment_counts c where c.investor_id = {investor}.id),"
+            " 0)"
+        ),
         fp=lambda: fingerprint_sql(_scope_sql(investments_scope, f"{investor}.id")),
         tie="o.participation_id",
     )

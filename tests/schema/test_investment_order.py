@@ -81,3 +81,64 @@ async def test_investments_follow_dates_and_participations(
         " join organizations o on o.id = r.company_id where o.slug = 'a')"
     )
     assert await _companies(client) == (["c", "d", "b"], 3)
+
+
+COUNTS = """
+{ lead: organization(slug: "lead-fund") { investments(first: 1) { totalCount } }
+  other: organization(slug: "other-fund") { investments(first: 1) { totalCount } } }
+"""
+
+
+async def _counts(client: httpx.AsyncClient) -> tuple[int, int]:
+    data = await graphql_data(client, COUNTS)
+    return data["lead"]["investments"]["totalCount"], data["other"]["investments"]["totalCount"]
+
+
+async def test_counts_follow_participations_written_moved_and_deleted(
+    client: httpx.AsyncClient, pool: Pool
+) -> None:
+    # totalCount reads investment_counts (migration 0133), which triggers keep: several
+    # investors in one statement, an investment handed to another investor, a round
+    # deleted with its participations.
+    await pool.execute(
+        """
+        with orgs as (
+            insert into organizations (slug, name)
+            select s, s from unnest(array['lead-fund', 'other-fund', 'startup']) s
+            returning id, slug
+        ), made as (
+            insert into rounds (company_id, round_type, status, stage)
+            select id, t, 'REPORTED', 'ANNOUNCED' from orgs,
+                   unnest(array['SEED', 'SERIES_A', 'SERIES_B', 'SERIES_C']::round_type[]) t
+            where slug = 'startup'
+            returning id, round_type
+        )
+        insert into participations (round_id, investor_organization_id, status, stage)
+        select made.id, orgs.id, 'REPORTED', 'ANNOUNCED'
+        from made join orgs
+             on (orgs.slug, made.round_type) in (
+                 ('lead-fund', 'SEED'), ('lead-fund', 'SERIES_A'), ('lead-fund', 'SERIES_B'),
+                 ('other-fund', 'SERIES_A'), ('other-fund', 'SERIES_B'),
+                 ('other-fund', 'SERIES_C'))
+        """
+    )
+    assert await _counts(client) == (3, 3)
+    await pool.execute(
+        "update participations set investor_organization_id ="
+        " (select id from organizations where slug = 'lead-fund')"
+        " where id = (select p.id from participations p join rounds r on r.id = p.round_id"
+        " join organizations o on o.id = p.investor_organization_id"
+        " where o.slug = 'other-fund' and r.round_type = 'SERIES_C')"
+    )
+    assert await _counts(client) == (4, 2)
+    await pool.execute(
+        "delete from rounds where round_type = 'SERIES_B' and company_id ="
+        " (select id from organizations where slug = 'startup')"
+    )
+    counted = await pool.fetch(
+        "select o.slug, count(p.id) as n from organizations o left join participations p"
+        " on p.investor_organization_id = o.id where o.slug in ('lead-fund', 'other-fund')"
+        " group by o.slug order by o.slug"
+    )
+    assert await _counts(client) == tuple(r["n"] for r in counted)
+    assert await _counts(client) == (3, 1)
