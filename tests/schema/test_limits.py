@@ -86,8 +86,8 @@ async def test_connections_multiply_cost(client: httpx.AsyncClient) -> None:
 
 async def test_every_answer_reports_its_cost(client: httpx.AsyncClient) -> None:
     answer = await graphql(client, "{ rounds(first: 10) { totalCount edges { node { id } } } }")
-    # The connection, and ten rounds.
-    assert answer["extensions"]["cost"]["requested"] == 1 + 10
+    # The connection, ten rounds, and the count (summed from the kept counts).
+    assert answer["extensions"]["cost"]["requested"] == 1 + 10 + 1
 
 
 @pytest.mark.parametrize("fragment", [True, False])
