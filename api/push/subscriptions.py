@@ -20,8 +20,10 @@ from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from starlette.websockets import WebSocketDisconnected as SocketGone
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -154,6 +156,12 @@ class _Handler(BaseGraphQLTransportWSHandler[SocketContext, None]):
                 yield result
 
         await super()._send_result_stream(operation, charged())
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        # A client that went away mid-answer is no server error: strawberry would log one,
+        # with a traceback, for a message it could no longer send.
+        if not isinstance(error, WebSocketDisconnected | SocketGone):
+            await super().handle_task_exception(error)
 
 
 class SubscriptionsView(GraphQL[SocketContext, None]):

@@ -48,8 +48,8 @@ async def _receive(ws: ClientConnection) -> dict[str, Any]:
 
 async def _answer_to(server: Server, key: str, message: bytes) -> tuple[str, Any]:
     """What the server does with one subscribe message on a new socket: ("error",
-    payload), ("taken", None) when a ping after it is answered first, or ("closed", its
-    close code)."""
+    errors) when they come before the answer to a ping sent after it, ("taken",
+    None) when the ping is answered first, or ("closed", its close code)."""
     url = server.url.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}
@@ -68,9 +68,17 @@ async def _answer_to(server: Server, key: str, message: bytes) -> tuple[str, Any
             # None when it was dropped without a close frame.
             return "closed", None if closed.rcvd is None else closed.rcvd.code
         if answer["type"] == "pong":
+            # Taken, or its error is still on the way (variables are coerced as the
+            # operation starts, in a task of its own): either way it is left behind as
+            # a client that goes away leaves it, which must cost the server nothing.
             return "taken", None
-        assert answer["type"] == "error", answer
         assert answer["id"] == "s", answer
+        if answer["type"] == "next":
+            # An argument the subscription's resolver refuses: its first result is the
+            # error, as a query's would be.
+            assert answer["payload"]["data"] is None, answer
+            return "error", answer["payload"]["errors"]
+        assert answer["type"] == "error", answer
         return "error", answer["payload"]
 
 
@@ -97,3 +105,35 @@ async def test_every_filter_field_refuses_the_corpus_over_websocket(
             with pytest.raises(orjson.JSONDecodeError):
                 orjson.loads(with_hostile(subscribe, path, hostile))
     assert "Traceback" not in server.output()
+
+
+def _nested(depth: int) -> str:
+    inner = "name"
+    for _ in range(depth):
+        inner = f"rounds(first: 1) {{ edges {{ node {{ company {{ {inner} }} }} }} }}"
+    return f"subscription {{ roundChanged {{ round {{ company {{ {inner} }} }} }} }}"
+
+
+# Each document limit of queries, asked of a subscription: the same code, before it
+# starts (README, "Limits").
+LIMITED = {
+    "QUERY_TOO_DEEP": _nested(3),
+    "TOO_MANY_ALIASES": "subscription { roundChanged { "
+    + " ".join(f"a{i}: event" for i in range(31))
+    + " } }",
+    "TOO_MANY_TOKENS": "subscription { roundChanged { " + "event " * 2_100 + "} }",
+    "QUERY_TOO_COSTLY": "subscription { roundChanged { round { company {"
+    " rounds(first: 100) { edges { node { company { rounds(first: 100) {"
+    " edges { node { id } } } } } } } } } } }",
+}
+
+
+@pytest.mark.parametrize("code", LIMITED)
+async def test_a_subscription_past_a_query_limit_is_refused_with_its_code(
+    server: Server, db_url: str, code: str
+) -> None:
+    key = await create_key(db_url)
+    message = {"id": "s", "type": "subscribe", "payload": {"query": LIMITED[code]}}
+    outcome, detail = await _answer_to(server, key, orjson.dumps(message))
+    assert outcome == "error", (outcome, detail)
+    assert [e["extensions"]["code"] for e in detail] == [code]
