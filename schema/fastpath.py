@@ -62,7 +62,7 @@ from db.rounds import RoundOrder as DbRoundOrder
 from db.rounds import rounds_page_request, rounds_scope
 from db.stats import check_group_by
 from schema.context import Context
-from schema.field_errors import settle, settled
+from schema.field_errors import settled
 from schema.filters import (
     AcquisitionFilter,
     AcquisitionOrder,
@@ -452,18 +452,6 @@ async def _compile(
     return compiled
 
 
-async def compile_read(
-    pool: Pool,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    raw_variables: dict[str, Any],
-) -> bytes:
-    """`"data":...` (after `"errors":[...],` if any) for a query this path compiles;
-    Unsupported, or another error the resolvers answer, where it leaves it to them."""
-    compiled = await _compile(pool, document, operation, raw_variables)
-    return settled(await run(pool, compiled.statement), compiled.planned)
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class CompiledAnswer:
     """`"data":...` (after `"errors":[...],` if any), and the `data` it holds as JSON
@@ -471,6 +459,18 @@ class CompiledAnswer:
 
     body: bytes
     data: object
+
+
+async def compile_read(
+    pool: Pool,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    raw_variables: dict[str, Any],
+) -> CompiledAnswer:
+    """The answer to a query this path compiles; Unsupported, or another error the
+    resolvers answer, where it leaves it to them."""
+    compiled = await _compile(pool, document, operation, raw_variables)
+    return CompiledAnswer(*settled(await run(pool, compiled.statement), compiled.planned))
 
 
 async def compiled_answer(
@@ -493,8 +493,7 @@ async def compiled_read(
 ) -> CompiledAnswer | None:
     """`compiled_answer`, with the `data` its bytes hold."""
     try:
-        compiled = await _compile(pool, document, operation, raw_variables)
-        return CompiledAnswer(*settle(await run(pool, compiled.statement), compiled.planned))
+        return await compile_read(pool, document, operation, raw_variables)
     except (Unsupported, UnsupportedSelection, DealgraphError, ValueError, GraphQLError):
         # GraphQLError: a value the executor refuses (a null variable where one is
         # needed); the resolvers answer it with their error.

@@ -152,13 +152,9 @@ class _Settled:
         return errors, False
 
 
-def settled(answer: Answer, roots: tuple[Field, ...]) -> bytes:
-    """`"data":...`, after `"errors":[...],` when a field failed."""
-    return settle(answer, roots)[0]
-
-
-def settle(answer: Answer, roots: tuple[Field, ...]) -> tuple[bytes, object]:
-    """`settled`'s bytes, and the `data` they hold."""
+def settled(answer: Answer, roots: tuple[Field, ...]) -> tuple[bytes, object]:
+    """`"data":...`, after `"errors":[...],` when a field failed; and the `data` they
+    hold."""
     data = answer.data
     assert isinstance(data, dict)
     settled = _Settled(answer.failures)

@@ -7,6 +7,7 @@ objects than it paid for pays the difference once answered, whatever its face: a
 with 1,000 participations costs 1,000 points, not 5.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -41,25 +42,30 @@ def _count(answer: Any) -> int:
 
 def objects_in(body: bytes, *, more_than: int) -> int:
     """The JSON objects of an answer's data (under `data` when there is one, else the
-    whole answer), if more than `more_than`; else 0. Parsed only when its braces say it
-    may be more: most answers are within their price."""
-    if body.count(b"{") <= more_than:
-        return 0
-    try:
-        answer = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return 0
-    data = answer.get("data", answer) if isinstance(answer, dict) else answer
-    found = _count(data)
-    return found if found > more_than else 0
+    whole answer), if more than `more_than`; else 0."""
+    return _beyond(body, _data_of, more_than)
 
 
 def objects_of(data: object, body: bytes, *, more_than: int) -> int:
     """`objects_in(body)` for a body whose `data` is at hand as JSON values: not parsed
     again."""
+    return _beyond(body, lambda _: data, more_than)
+
+
+def _data_of(body: bytes) -> object:
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return answer.get("data", answer) if isinstance(answer, dict) else answer
+
+
+def _beyond(body: bytes, data_of: Callable[[bytes], object], more_than: int) -> int:
+    # Counted only when the body's braces say it may be more: most answers are within
+    # their price.
     if body.count(b"{") <= more_than:
         return 0
-    found = _count(data)
+    found = _count(data_of(body))
     return found if found > more_than else 0
 
 

@@ -11,7 +11,7 @@ acquisition's target is its company and its acquirers are its investors.
 import datetime
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -104,12 +104,6 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
         entity: {i: s for i, s in zip(found, states[entity], strict=True) if s is not None}
         for entity, found in wanted.items()
     }
-    rounds, participations = shown["round"], shown["participation"]
-    acquisitions, organizations, sources = (
-        shown["acquisition"],
-        shown["organization"],
-        shown["source"],
-    )
 
     events = []
     for entry, type_ in typed:
@@ -117,14 +111,10 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
         facts: dict[str, Any] = {}
         data: dict[str, Any] = {"id": public_id}
         if entry.entity == "organization":
-            data["organization"] = organizations.get(entry.entity_id)
+            data["organization"] = shown["organization"].get(entry.entity_id)
             facts["organization"] = public_id
         else:
-            rep = {
-                "round": rounds,
-                "participation": participations,
-                "acquisition": acquisitions,
-            }[entry.entity].get(entry.entity_id)
+            rep = shown[cast(Entity, entry.entity)].get(entry.entity_id)
             status, stage = status_of(entry.state)
             previous_status, previous_stage = status_of(entry.previous)
             data |= {
@@ -136,7 +126,7 @@ async def events_of(conn: Connection, entries: list[FeedEntry]) -> list[Event]:
                 "claim_id": None
                 if entry.claim_id is None
                 else encode_id(Kind.CLAIM, entry.claim_id),
-                "source": None if entry.source_id is None else sources.get(entry.source_id),
+                "source": None if entry.source_id is None else shown["source"].get(entry.source_id),
             }
             if rep is not None:
                 facts = _round_facts(entry.entity, rep, status)

@@ -84,7 +84,8 @@ async def list_rounds_endpoint(request: Request) -> Response:
     params = QueryParams(request, _PARAMETERS)
     round_filter = await round_filter_of(pool, params)
     order = _SORTS[params.choice("sort", _SORTS, "-announced_on")]
-    request_page = params.page(rounds_scope(round_filter, order))
+    scope = rounds_scope(round_filter, order)
+    request_page = params.page(scope)
     # Priced as GraphQL prices the same list (schema/scan_cost.py), before it runs.
     scan = rounds_scan(
         as_of=round_filter.as_of is not None,
@@ -95,7 +96,6 @@ async def list_rounds_endpoint(request: Request) -> Response:
     if (refusal := await charge_more(request, 1 + scan)) is not None:
         return refusal.problem()
     # One statement builds the whole answer, as of a time too, and counts its objects.
-    scope = rounds_scope(round_filter, order)
     body, objects = await shown_page(
         pool,
         page_of("rounds", RoundsArgs(round_filter, order, request_page, scope), "Round", ROUND),

@@ -420,10 +420,8 @@ async def answer(db: Executor, fields: tuple[Field, ...]) -> Answer:
 
 async def run(db: Executor, s: Statement) -> Answer:
     """`data` as the statement `s` builds it, read back as `answer` reads it."""
-    if s.without_jit:
-        [[text]] = await fetch_without_jit(db, s.sql, *s.args)
-    else:
-        text = await db.fetchval(s.sql, *s.args)
+    [text] = await _row(db, s)
+    assert isinstance(text, str)
     return Answer(orjson.loads(text), s.failures)
 
 
@@ -445,7 +443,8 @@ def field_statement(field: Field, of: Key | None = None, *, counted: bool = Fals
     )
 
 
-async def _run(db: Executor, s: Statement) -> list[object]:
+async def _row(db: Executor, s: Statement) -> list[object]:
+    """The statement's one row, run as it must be (without JIT where it says so)."""
     if s.without_jit:
         [row] = await fetch_without_jit(db, s.sql, *s.args)
         return list(row)
@@ -457,7 +456,7 @@ async def _run(db: Executor, s: Statement) -> list[object]:
 async def field_json(db: Executor, field: Field, of: Key | None = None) -> str | None:
     """One field's JSON as PostgreSQL writes it: of Query, or of the object `of` names
     (None when there is none)."""
-    [text] = await _run(db, field_statement(field, of))
+    [text] = await _row(db, field_statement(field, of))
     assert text is None or isinstance(text, str)
     return text
 
@@ -465,7 +464,7 @@ async def field_json(db: Executor, field: Field, of: Key | None = None) -> str |
 async def counted_field_json(db: Executor, field: Field) -> tuple[str, int]:
     """A field of Query's JSON as PostgreSQL writes it, and how many JSON objects its
     lists of nodes hold."""
-    text, objects = await _run(db, field_statement(field, counted=True))
+    text, objects = await _row(db, field_statement(field, counted=True))
     assert isinstance(text, str)
     assert isinstance(objects, int)
     return text, objects
